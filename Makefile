@@ -1,0 +1,48 @@
+# posegraph: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test test-fast demo data benchmarks clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch==2.13.0 is pinned: a CPU wheel on this machine's disk; a looser pin pulls CUDA.
+	$(PIP) install -q -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider --timeout=900 tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests
+
+demo: $(STAMP)
+	$(VENV)/bin/posegraph demo
+
+data: $(STAMP)
+	$(VENV)/bin/posegraph data build
+
+# Optional: the offline 2D detector (mediapipe 0.10.21 bundles its BlazePose models; it pins
+# numpy<2 and protobuf<5, so it lives in its own venv). `posegraph lift VIDEO` runs
+# $(DETECT_VENV)/bin/python -m posegraph.detect.mediapipe_pose (or $$POSEGRAPH_DETECT_PYTHON).
+DETECT_VENV  ?= .venv-detect
+DETECT_STAMP := $(DETECT_VENV)/.installed
+
+$(DETECT_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DETECT_VENV)
+	$(DETECT_VENV)/bin/pip install -q --upgrade pip
+	$(DETECT_VENV)/bin/pip install -q mediapipe==0.10.21 "numpy<2"
+	$(DETECT_VENV)/bin/pip install -q --no-deps -e .
+	touch $(DETECT_STAMP)
+
+.PHONY: detect-env
+detect-env: $(DETECT_STAMP)
+
+clean:
+	rm -rf $(VENV) posegraph-demo .pytest_cache

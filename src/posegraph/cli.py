@@ -1,0 +1,254 @@
+"""The ``posegraph`` command. Thin: every subcommand calls one library function.
+
+Errors are one line (``error: ...``) and exit code 2, unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import PosegraphError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Graph neural networks on the human skeleton: 2D->3D lifting and 3D forecasting.")
+data_app = typer.Typer(no_args_is_help=True, help="Build, inspect and export the benchmarks.")
+app.add_typer(data_app, name="data")
+
+_STATE = {"debug": False}
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")):
+    _STATE["debug"] = debug
+
+
+# --------------------------------------------------------------------------------- data
+@data_app.command("build")
+def data_build(raw: Optional[Path] = typer.Option(None, help="Folder of the raw mocap (default: ../shared/data or $POSEGRAPH_DATA)."),
+               out: Optional[Path] = typer.Option(None, help="Output folder (default: the package's assets/benchmarks).")):
+    """Build mocap_lift.npz and mocap_forecast.npz from the raw mocap.
+
+    Example: posegraph data build --raw ../shared/data
+    """
+    from .data.build import build_benchmarks
+
+    for name, p in build_benchmarks(raw, out).items():
+        typer.echo(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
+
+
+@data_app.command("info")
+def data_info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Sample counts per benchmark, split and source.
+
+    Example: posegraph data info
+    """
+    from .data.info import benchmark_counts, counts_markdown
+
+    counts = benchmark_counts()
+    typer.echo(json.dumps(counts, indent=2) if as_json else counts_markdown(counts))
+
+
+@data_app.command("export")
+def data_export(benchmark: str = typer.Argument(..., help="mocap-lift or mocap-forecast"),
+                split: str = typer.Option("test", help="train or test"),
+                setting: str = typer.Option("gt", help="gt or noisy (mocap-lift only)"),
+                out: Path = typer.Option(..., help="Output .npz file."),
+                overwrite: bool = typer.Option(False, help="Replace an existing file.")):
+    """Write a benchmark split as flat arrays (p2d/p3d or past/future plus labels).
+
+    Example: posegraph data export mocap-lift --split test --setting noisy --out lift_test_noisy.npz
+    """
+    from .data.forecast import load_forecast
+    from .data.lift import load_lift
+
+    if out.exists() and not overwrite:
+        raise PosegraphError(f"{out}: exists (pass --overwrite to replace it)")
+    if benchmark == "mocap-lift":
+        samples = load_lift(split, setting)
+    elif benchmark == "mocap-forecast":
+        samples = load_forecast(split).to_samples()
+    else:
+        raise PosegraphError(f"unknown benchmark {benchmark!r}; known: mocap-lift, mocap-forecast")
+    samples.to_npz(out)
+    typer.echo(f"wrote {out}: {len(samples)} samples")
+
+
+# --------------------------------------------------------------------------------- train / eval
+@app.command()
+def train(config: Optional[Path] = typer.Option(None, help="YAML config, e.g. configs/lift/semgcn.yaml."),
+          set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a config key: --set train.max_steps=2000"),
+          out: Optional[Path] = typer.Option(None, help="Run directory (default runs/<model>)."),
+          resume: Optional[Path] = typer.Option(None, help="Continue the interrupted run in this directory."),
+          devices: Optional[int] = typer.Option(None, help="Number of devices (processes) to train on."),
+          strategy: Optional[str] = typer.Option(None, help="Lightning strategy, e.g. ddp."),
+          accelerator: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
+          overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+          progress: bool = typer.Option(True, help="Show the progress bar.")):
+    """Train a model on its benchmark.
+
+    Examples:
+      posegraph train --config configs/lift/baseline.yaml --out runs/baseline
+      posegraph train --config configs/lift/semgcn.yaml --set train.max_steps=500 --out runs/try
+      posegraph train --resume runs/baseline
+      posegraph train --config configs/lift/semgcn.yaml --devices 2 --strategy ddp
+    """
+    from .config import load_config
+    from .train.runner import train as run
+
+    if resume is not None:
+        import yaml
+
+        cfg_path = resume / "config.yaml"
+        cfg = yaml.safe_load(cfg_path.read_text()) if cfg_path.exists() else load_config(config, set_)
+        out = resume
+    else:
+        cfg = load_config(config, set_)
+    for key, val in (("devices", devices), ("strategy", strategy), ("accelerator", accelerator)):
+        if val is not None:
+            cfg["train"][key] = val
+    out = out or Path("runs") / cfg["model"]["name"]
+    metrics = run(cfg, out, resume=resume is not None, overwrite=overwrite, progress=progress)
+    if metrics:
+        t = metrics.get("test_gt", {})
+        typer.echo(f"done: {metrics['steps']} steps; model {out / 'model.pt'}; "
+                   f"test MPJPE {t.get('mpjpe', float('nan')):.1f} mm" if "mpjpe" in t else
+                   f"done: {metrics['steps']} steps; model {out / 'model.pt'}")
+
+
+@app.command("eval")
+def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. semgcn) or a model file / run dir."),
+          benchmark: Optional[str] = typer.Option(None, help="mocap-lift or mocap-forecast (default: the model's)."),
+          setting: str = typer.Option("gt", help="gt or noisy inputs (mocap-lift)."),
+          data: Optional[Path] = typer.Option(None, help="Evaluate on a flat-layout .npz instead of the benchmark."),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else."),
+          out: Optional[Path] = typer.Option(None, help="Also write report.md and report.json here.")):
+    """Evaluate a model: per-source and per-action tables.
+
+    Examples:
+      posegraph eval --checkpoint semgcn --setting noisy
+      posegraph eval --checkpoint runs/baseline/model.pt --data my_test.npz --json
+    """
+    from .evaluate import evaluate_benchmark, evaluate_file
+    from .fileio import save_json, write_text
+    from .metrics import report_to_markdown
+    from .pipeline import load_model_file, resolve_checkpoint
+
+    pipe = load_model_file(resolve_checkpoint(checkpoint))
+    if benchmark is not None:
+        want = {"mocap-lift": "lift", "mocap-forecast": "forecast"}.get(benchmark)
+        if want is None:
+            raise PosegraphError(f"unknown benchmark {benchmark!r}; known: mocap-lift, mocap-forecast")
+        if want != pipe.task:
+            raise PosegraphError(f"{checkpoint} is a {pipe.task} model; it cannot be evaluated on {benchmark}")
+    rep = evaluate_file(pipe, data) if data is not None else evaluate_benchmark(pipe, setting)
+    title = f"{checkpoint} on {data if data is not None else (benchmark or pipe.task)} ({setting})"
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        save_json(out / "report.json", rep)
+        write_text(out / "report.md", report_to_markdown(rep, title=title) + "\n")
+    if as_json:
+        typer.echo(json.dumps(rep, default=float))
+    else:
+        typer.echo(report_to_markdown(rep, title=title, forecast_columns="both") if pipe.task == "forecast"
+                   else report_to_markdown(rep, title=title))
+
+
+@app.command()
+def models():
+    """List the registered architectures and the shipped pretrained models."""
+    from .models import list_models
+    from .pipeline import list_pretrained
+
+    typer.echo("architectures (lift):     " + ", ".join(list_models("lift")))
+    typer.echo("architectures (forecast): " + ", ".join(list_models("forecast")))
+    typer.echo("pretrained:               " + (", ".join(list_pretrained()) or "none"))
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("posegraph-demo"), help="Output folder (overwritten)."),
+         quick: bool = typer.Option(False, help="Evaluate on a subset of the test split.")):
+    """The main job on the bundled data: evaluate the shipped models and lift a test take.
+
+    Example: posegraph demo
+    """
+    from .demo import run_demo
+
+    run_demo(out, quick=quick)
+
+
+@app.command()
+def lift(input: Path = typer.Argument(..., help="Video, image, folder of images, or 2D keypoint file "
+                                                "(COCO .json, OpenPose folder, .npz, .csv)."),
+         checkpoint: str = typer.Option(..., help="Lifting model: shipped name (semgcn, graphmdn, baseline), "
+                                                  "model file or run dir."),
+         out: Path = typer.Option(..., help="Output folder (must be empty unless --overwrite)."),
+         overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+         render: bool = typer.Option(False, help="Also write lift.mp4: frame + 2D | 3D skeleton."),
+         gif: bool = typer.Option(False, help="With --render: write lift.gif instead of lift.mp4."),
+         smooth: bool = typer.Option(False, help="Smooth the 3D over time (centred Gaussian, see --sigma)."),
+         sigma: float = typer.Option(2.0, help="--smooth: the Gaussian's standard deviation in frames."),
+         focal: Optional[float] = typer.Option(None, help="Focal length in pixels (default 1.145 x image width)."),
+         person: str = typer.Option("largest", help="Whom to follow in multi-person keypoint files: "
+                                                    "'largest' or a rank (0 = largest)."),
+         image_size: Optional[str] = typer.Option(None, help="WIDTHxHEIGHT, for keypoint files that do not say."),
+         conf_threshold: float = typer.Option(0.3, help="Joints below this confidence are filled and flagged."),
+         max_frames: Optional[int] = typer.Option(None, help="Only the first N frames."),
+         turn: float = typer.Option(0.0, help="--render: degrees the 3D view turns per frame."),
+         backend: str = typer.Option("torch", help="Inference backend (torch)."),
+         progress: bool = typer.Option(True, help="Show progress bars.")):
+    """Lift 2D to 3D: a video/images (through the offline 2D detector) or a 2D keypoint file.
+
+    Writes lift.npz and lift.json: per frame the h36m17 2D (pixels), the 3D joints (metres, camera frame, pelvis-relative), confidence, the filled-joint mask, and for GraphMDN every hypothesis with its weight.
+
+    Video and images need the detector environment: make detect-env.
+
+    Examples:
+      posegraph lift walk.mp4 --checkpoint semgcn --out walk3d --render
+      posegraph lift walk.mp4 --checkpoint graphmdn --out walk3d --render --gif --smooth --sigma 1.5
+      posegraph lift results.json --checkpoint baseline --out lifted --image-size 1920x1080
+      posegraph lift openpose_out/ --checkpoint runs/semgcn/model.pt --out lifted --person 1 --focal 1500
+    """
+    from .lift import lift_input
+
+    size = None
+    if image_size is not None:
+        try:
+            w, h = (int(v) for v in image_size.lower().split("x"))
+            size = (w, h)
+        except ValueError:
+            raise PosegraphError(f"--image-size must be WIDTHxHEIGHT (e.g. 1920x1080), not {image_size!r}") from None
+    res = lift_input(input, checkpoint, out, render=("gif" if gif else "mp4") if render else False,
+                     smooth=sigma if smooth else None, focal=focal, person=person, overwrite=overwrite,
+                     progress=progress, image_size=size, conf_threshold=conf_threshold,
+                     max_frames=max_frames, turn=turn, backend=backend)
+    typer.echo(f"lifted {res['frames']} frames ({res['skeleton_3d']}, {100 * res['filled_fraction']:.1f}% joints "
+               f"filled): {res['npz']}, {res['json']}" + (f", {res['video']}" if res["video"] else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one-line errors, exit code 2 (``--debug`` shows the traceback)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        app(args=argv, prog_name="posegraph")
+        return 0
+    except SystemExit as e:  # typer's own exit (help, usage errors: code 2)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except (PosegraphError, FileNotFoundError, PermissionError, IsADirectoryError) as e:
+        if debug:
+            raise
+        typer.echo(f"error: {e}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

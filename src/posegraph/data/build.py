@@ -1,0 +1,165 @@
+"""Build the compact benchmark files committed to the repository.
+
+``posegraph data build`` reads every raw take (see :mod:`posegraph.data.sources`) and writes
+
+* ``mocap_lift.npz``: world joint positions (metres, +y up, 17 joints) of every 4th frame of
+  the 120 Hz sources (30 fps), starting at the first motion frame; the benchmark's cameras
+  and 2D inputs are derived from these on load (:mod:`posegraph.data.lift`);
+* ``mocap_forecast.npz``: the same takes resampled to 25 fps by linear interpolation in time
+  (frame k at k/25 s, the source's first frame at 0 s, as many frames as fit), pelvis
+  subtracted per frame (global orientation kept).
+
+Both hold float32 ``positions`` (all frames of all takes, concatenated), ``seq_offsets``
+(``S + 1`` frame offsets) and per-take string arrays ``seq_source``, ``seq_subject``,
+``seq_action``, ``seq_name``, ``seq_split``. Building twice from the same raw files gives
+identical arrays.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FormatError, PosegraphError
+from ..fileio import save_npz
+from .sources import SequenceSpec, list_sequences
+
+FORMAT_VERSION = 1
+SOURCE_FPS = 120.0
+LIFT_STRIDE = 4
+FORECAST_FPS = 25.0
+_SEQ_KEYS = ("seq_source", "seq_subject", "seq_action", "seq_name", "seq_split")
+
+
+def benchmark_dir() -> Path:
+    """Where the committed benchmark files live (inside the package)."""
+    return Path(__file__).resolve().parents[1] / "assets" / "benchmarks"
+
+
+def resample_linear(positions: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
+    """Resample ``(T, J, 3)`` by linear interpolation: frame k at time k / dst_fps.
+
+    The source's frame 0 is at time 0; as many frames as fit before the last source frame.
+    """
+    T = positions.shape[0]
+    if T < 1:
+        raise PosegraphError("cannot resample an empty sequence")
+    n = int(np.floor((T - 1) * dst_fps / src_fps + 1e-9)) + 1
+    f = np.arange(n) * (src_fps / dst_fps)
+    i0 = np.minimum(np.floor(f + 1e-9).astype(np.int64), T - 1)
+    i1 = np.minimum(i0 + 1, T - 1)
+    w = (f - i0).astype(np.float64)[:, None, None]
+    p = positions.astype(np.float64)
+    return ((1.0 - w) * p[i0] + w * p[i1]).astype(np.float32)
+
+
+@dataclass
+class _Store:
+    positions: list
+    meta: list
+
+
+def build_benchmarks(raw_root: str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None,
+                     progress: bool = True) -> dict[str, Path]:
+    """Read every raw take and write ``mocap_lift.npz`` and ``mocap_forecast.npz``."""
+    seqs = list_sequences(raw_root)
+    out_dir = Path(out_dir) if out_dir is not None else benchmark_dir()
+    lift = _Store([], [])
+    fc = _Store([], [])
+    for k, spec in enumerate(seqs):
+        if progress and (sys.stdout.isatty() or k % 50 == 0 or k == len(seqs) - 1):
+            print(f"\r[{k + 1}/{len(seqs)}] {spec.source}/{spec.subject}/{spec.name}" + " " * 20, end="", flush=True)
+        motion = spec.read()
+        if abs(motion.fps - SOURCE_FPS) > 0.5:
+            raise FormatError(spec.path, f"frame rate {motion.fps:g} Hz, expected {SOURCE_FPS:g} Hz")
+        pos = np.asarray(motion.positions, dtype=np.float32)
+        if not np.isfinite(pos).all():
+            raise FormatError(spec.path, "non-finite joint positions")
+        meta = (spec.source, spec.subject, spec.action, spec.name, spec.split)
+        lift.positions.append(pos[::LIFT_STRIDE])
+        lift.meta.append(meta)
+        f = resample_linear(pos, SOURCE_FPS, FORECAST_FPS)
+        fc.positions.append(f - f[:, :1])
+        fc.meta.append(meta)
+    if progress:
+        print(flush=True)
+    paths = {}
+    for name, store, extra in (("mocap_lift", lift, {"fps": SOURCE_FPS / LIFT_STRIDE, "stride": LIFT_STRIDE}),
+                               ("mocap_forecast", fc, {"fps": FORECAST_FPS, "stride": 0})):
+        paths[name] = save_npz(out_dir / f"{name}.npz", **_pack(store, extra))
+    return paths
+
+
+def _pack(store: _Store, extra: dict) -> dict:
+    lengths = np.array([len(p) for p in store.positions], dtype=np.int64)
+    arrays = {
+        "positions": np.concatenate(store.positions).astype(np.float32),
+        "seq_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        "format_version": np.int64(FORMAT_VERSION),
+        "source_fps": np.float64(SOURCE_FPS),
+        "fps": np.float64(extra["fps"]),
+        "stride": np.int64(extra["stride"]),
+    }
+    meta = np.array(store.meta, dtype=str)
+    for i, key in enumerate(_SEQ_KEYS):
+        arrays[key] = meta[:, i]
+    return arrays
+
+
+@dataclass
+class Benchmark:
+    """A loaded benchmark file: concatenated frames plus per-take labels."""
+
+    positions: np.ndarray
+    seq_offsets: np.ndarray
+    seq_source: np.ndarray
+    seq_subject: np.ndarray
+    seq_action: np.ndarray
+    seq_name: np.ndarray
+    seq_split: np.ndarray
+    fps: float
+    stride: int
+    path: Path
+
+    @property
+    def num_sequences(self) -> int:
+        return len(self.seq_name)
+
+    def sequence(self, i: int) -> np.ndarray:
+        return self.positions[self.seq_offsets[i]:self.seq_offsets[i + 1]]
+
+    def sequence_index(self, name: str) -> int:
+        hits = np.flatnonzero(self.seq_name == name)
+        if len(hits) == 0:
+            raise PosegraphError(f"{self.path}: no sequence named {name!r}")
+        return int(hits[0])
+
+
+def load_benchmark_file(name_or_path: str | os.PathLike) -> Benchmark:
+    """Load ``mocap_lift``/``mocap_forecast`` (by name, from the package) or any path."""
+    p = Path(name_or_path)
+    if not p.suffix:
+        p = benchmark_dir() / f"{str(name_or_path).replace('-', '_')}.npz"
+    if not p.exists():
+        raise PosegraphError(f"{p}: benchmark file not found (run `posegraph data build`)")
+    try:
+        z = np.load(p, allow_pickle=False)
+    except Exception as e:  # zipfile/pickle errors of a corrupt file
+        raise FormatError(p, f"cannot read npz: {e}") from None
+    with z:
+        for key in ("positions", "seq_offsets", "fps", "stride", "format_version") + _SEQ_KEYS:
+            if key not in z.files:
+                raise FormatError(p, "missing array", key)
+        version = int(z["format_version"])
+        if version > FORMAT_VERSION:
+            raise FormatError(p, f"format version {version} is newer than this library knows ({FORMAT_VERSION}); upgrade posegraph",
+                              "format_version")
+        b = Benchmark(z["positions"], z["seq_offsets"], *(z[k] for k in _SEQ_KEYS),
+                      fps=float(z["fps"]), stride=int(z["stride"]), path=p)
+    if b.positions.ndim != 3 or b.positions.shape[1:] != (17, 3) or b.seq_offsets[-1] != len(b.positions):
+        raise FormatError(p, f"positions of shape {b.positions.shape} do not match seq_offsets", "positions")
+    return b

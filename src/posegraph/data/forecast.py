@@ -1,0 +1,134 @@
+"""The ``mocap-forecast`` benchmark: 10 past frames (400 ms) -> the next 25 (1000 ms), 25 fps.
+
+Poses are pelvis-relative (global orientation kept), metres, +y up. Training windows start
+at every frame; test windows at frames 0, 10, 20, ... of every test take, as long as the
+whole 35-frame window fits. Windows are cut by index from the concatenated frames, so no
+per-window copy is made until a batch is gathered.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FormatError, PosegraphError
+from ..fileio import save_npz
+from .build import Benchmark, load_benchmark_file
+from .lift import validation_mask
+
+PAST = 10
+FUTURE = 25
+TEST_STRIDE = 10
+
+
+@dataclass
+class ForecastWindows:
+    """Windows over a benchmark's frames: ``starts`` index into ``positions``."""
+
+    positions: np.ndarray  # (F, 17, 3) all frames
+    starts: np.ndarray  # (N,) global frame index of each window's first frame
+    seq_index: np.ndarray  # (N,) take of each window
+    bench: Benchmark
+    past: int = PAST
+    future: int = FUTURE
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def gather(self, index=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """``past (n, 10, 17, 3)``, ``future (n, 25, 17, 3)`` of the selected windows."""
+        s = self.starts[index]
+        w = self.positions[s[:, None] + np.arange(self.past + self.future)]
+        return w[:, :self.past], w[:, self.past:]
+
+    def labels(self) -> dict[str, np.ndarray]:
+        b, i = self.bench, self.seq_index
+        return {"source": b.seq_source[i], "subject": b.seq_subject[i], "action": b.seq_action[i],
+                "seq": b.seq_name[i], "start": self.starts - b.seq_offsets[i]}
+
+    def to_samples(self) -> "ForecastSamples":
+        past, future = self.gather()
+        return ForecastSamples(past.astype(np.float32), future.astype(np.float32), **self.labels())
+
+
+@dataclass
+class ForecastSamples:
+    """Flat arrays of forecasting samples (the export layout)."""
+
+    past: np.ndarray
+    future: np.ndarray
+    source: np.ndarray
+    subject: np.ndarray
+    action: np.ndarray
+    seq: np.ndarray
+    start: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.past)
+
+    def subset(self, index) -> "ForecastSamples":
+        return ForecastSamples(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def to_npz(self, path: str | os.PathLike) -> Path:
+        return save_npz(path, **{f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def from_npz(cls, path: str | os.PathLike) -> "ForecastSamples":
+        path = Path(path)
+        try:
+            z = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise PosegraphError(f"{path}: file not found") from None
+        except Exception as e:
+            raise FormatError(path, f"cannot read npz: {e}") from None
+        with z:
+            for key in ("past", "future"):
+                if key not in z.files:
+                    raise FormatError(path, "missing array (a forecasting file needs past and future)", key)
+            past, future = z["past"], z["future"]
+            if past.ndim != 4 or past.shape[-1] != 3:
+                raise FormatError(path, f"shape {past.shape}, expected (N, T, J, 3)", "past")
+            if future.ndim != 4 or future.shape[0] != past.shape[0] or future.shape[2:] != past.shape[2:]:
+                raise FormatError(path, f"shape {future.shape} does not fit past {past.shape}", "future")
+            for key, arr in (("past", past), ("future", future)):
+                if not np.isfinite(arr).all():
+                    raise FormatError(path, "non-finite values (NaN/inf)", key)
+            n = len(past)
+            labels = {}
+            for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
+                                 ("seq", "unknown"), ("start", 0)):
+                labels[key] = z[key] if key in z.files else np.full(n, default)
+        return cls(past.astype(np.float32), future.astype(np.float32), **labels)
+
+
+def make_windows(bench: Benchmark, seq_mask: np.ndarray, stride: int, past: int = PAST,
+                 future: int = FUTURE) -> ForecastWindows:
+    """Windows of ``past + future`` frames starting every ``stride`` frames in the chosen takes."""
+    L = past + future
+    starts, seqs = [], []
+    for i in np.flatnonzero(seq_mask):
+        a, b = bench.seq_offsets[i], bench.seq_offsets[i + 1]
+        s = np.arange(a, b - L + 1, stride)
+        starts.append(s)
+        seqs.append(np.full(len(s), i))
+    starts = np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, np.int64)
+    seqs = np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64)
+    return ForecastWindows(bench.positions, starts, seqs, bench, past, future)
+
+
+def load_forecast(split: str = "train", validation: str = "include", stride: int | None = None,
+                  path: str | os.PathLike | None = None) -> ForecastWindows:
+    """Windows of ``mocap-forecast`` (train: every start frame; test: every 10th)."""
+    if split not in ("train", "test"):
+        raise PosegraphError(f"split must be 'train' or 'test', not {split!r}")
+    bench = load_benchmark_file(path or "mocap_forecast")
+    mask = bench.seq_split == split
+    if split == "train" and validation != "include":
+        val = validation_mask(bench.seq_name)
+        mask &= val if validation == "only" else ~val
+    if stride is None:
+        stride = 1 if split == "train" and validation != "only" else TEST_STRIDE
+    return make_windows(bench, mask, stride)

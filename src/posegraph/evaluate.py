@@ -1,0 +1,90 @@
+"""Evaluate pipelines on the benchmarks or on any file in the flat export layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .data.forecast import ForecastSamples, load_forecast
+from .data.lift import LiftSamples, load_lift
+from .errors import PosegraphError, ShapeError
+from .metrics import forecast_report, lift_report
+from .pipeline import Pipeline
+from .skeleton import H36M17
+
+
+def _to_model_joints(arr: np.ndarray, pipe: Pipeline, axis: int) -> np.ndarray:
+    J = arr.shape[axis]
+    if J == pipe.skeleton.num_joints:
+        return arr
+    if J == 17:
+        return np.take(arr, H36M17.subset_indices(pipe.skeleton), axis=axis)
+    raise ShapeError(f"inputs have {J} joints; model {pipe.model_name!r} uses {pipe.skeleton.num_joints} "
+                     f"({pipe.skeleton.name}) and can take 17 (h36m17)")
+
+
+@torch.inference_mode()
+def run_batched(pipe: Pipeline, x: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
+    """Run ``pipe`` over ``x`` in batches; returns every output as numpy (``pose`` always)."""
+    dev = next(pipe.parameters(), torch.zeros(0)).device
+    outs: dict[str, list] = {}
+    for s in range(0, len(x), batch_size):
+        out = pipe(torch.as_tensor(x[s:s + batch_size], dtype=torch.float32, device=dev))
+        if not isinstance(out, dict):
+            out = {"pose": out}
+        for k, v in out.items():
+            outs.setdefault(k, []).append(v.detach().cpu().numpy())
+    if not outs:
+        raise PosegraphError("no samples to run")
+    return {k: np.concatenate(v) for k, v in outs.items()}
+
+
+def evaluate_lift(pipe: Pipeline, samples: LiftSamples, batch_size: int = 8192) -> dict:
+    """MPJPE, P-MPJPE, N-MPJPE, PCK, AUC overall, per source and per action.
+
+    Errors are over the model's joints (pelvis included, zero after centring). Mixture models
+    also report ``mpjpe_highest`` (highest-weight hypothesis) and ``mpjpe_oracle`` (closest).
+    """
+    pipe.eval()
+    x = _to_model_joints(samples.p2d, pipe, 1)
+    gt = _to_model_joints(samples.p3d, pipe, 1).astype(np.float64)
+    out = run_batched(pipe, x, batch_size)
+    groups = {"source": samples.source, "action": samples.action}
+    rep = lift_report(out["pose"], gt, groups=groups)
+    if "hypotheses" in out:
+        hyp = out["hypotheses"].astype(np.float64)  # (N, M, J, 3)
+        err = np.linalg.norm(hyp - gt[:, None], axis=-1).mean(-1)  # (N, M)
+        rep["mpjpe_oracle"] = float(err.min(1).mean() * 1000.0)
+        if "pose_highest" in out:
+            rep["mpjpe_highest"] = float(np.linalg.norm(out["pose_highest"] - gt, axis=-1).mean() * 1000.0)
+    rep["model"] = pipe.model_name
+    rep["params"] = pipe.num_parameters()
+    return rep
+
+
+def evaluate_forecast(pipe: Pipeline, samples: ForecastSamples, batch_size: int = 4096) -> dict:
+    """MPJPE at and up to 80/160/320/400/560/1000 ms, overall and per action."""
+    pipe.eval()
+    past = _to_model_joints(samples.past, pipe, 2)
+    fut = _to_model_joints(samples.future, pipe, 2).astype(np.float64)
+    pred = run_batched(pipe, past, batch_size)["pose"]
+    if pred.shape != fut.shape:
+        raise ShapeError(f"model predicts {pred.shape[1]} frames, the data has {fut.shape[1]}")
+    rep = forecast_report(pred, fut, groups={"source": samples.source, "action": samples.action})
+    rep["model"] = pipe.model_name
+    rep["params"] = pipe.num_parameters()
+    return rep
+
+
+def evaluate_benchmark(pipe: Pipeline, setting: str = "gt") -> dict:
+    """Evaluate on the committed test split of the pipeline's benchmark."""
+    if pipe.task == "lift":
+        return evaluate_lift(pipe, load_lift("test", setting))
+    return evaluate_forecast(pipe, load_forecast("test").to_samples())
+
+
+def evaluate_file(pipe: Pipeline, path) -> dict:
+    """Evaluate on a flat-layout npz (``p2d``/``p3d`` or ``past``/``future``)."""
+    if pipe.task == "lift":
+        return evaluate_lift(pipe, LiftSamples.from_npz(path))
+    return evaluate_forecast(pipe, ForecastSamples.from_npz(path))

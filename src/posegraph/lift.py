@@ -1,0 +1,449 @@
+"""From a video, images or a 2D keypoint file to 3D poses: ``posegraph lift``.
+
+Steps (:func:`lift_input`):
+
+1. **2D keypoints.** A video, an image or a folder of images goes through the offline
+   detector (MediaPipe BlazePose, run in the detect environment as a subprocess, see
+   :mod:`posegraph.detect.runner`); a keypoint file (COCO JSON, OpenPose folder, npz, CSV) is
+   read with :func:`posegraph.io.keypoints.read_keypoints`, which follows one person
+   (``person``: ``"largest"`` or a rank) by proximity across frames. Keypoints are mapped to
+   the 17 Human3.6M joints.
+2. **Missing joints.** Joints with confidence below ``conf_threshold`` (or none) are filled by
+   :func:`posegraph.io.keypoints.fill_missing` (previous frame, else the parent joint, else
+   the frame's mean) and flagged in ``filled``; nothing is silently zero.
+3. **Camera.** The principal point is the image centre; the focal length is ``focal`` pixels,
+   by default ``1.145 * width``. The models were trained on a camera with ``f = 1.145 *
+   width`` (1000x1000 images, f = 1145), so the 2D is scaled about the principal point by
+   ``1.145 * width / focal`` (makes it look as seen by the training camera), then normalised
+   with :func:`posegraph.geometry.normalize_screen` (``x/w*2-1, y/w*2-h/w``; any aspect ratio).
+4. **Lifting.** The model's joints are taken from the 17; the output is pelvis-relative 3D in
+   the camera frame (x right, y down, z forward), in metres. Mixture models (GraphMDN) also
+   give every hypothesis (``hypotheses`` ``(F, M, J, 3)``) and its weight per joint
+   (``weights`` ``(F, J, M)``).
+5. **Smoothing** (optional, ``smooth=sigma``): a centred Gaussian over time with standard
+   deviation ``sigma`` frames (:func:`smooth_poses`; edges repeat the end frames) applied to
+   the point prediction ``joints_3d``; the raw prediction is kept as ``joints_3d_raw``.
+   Hypotheses are not smoothed.
+6. **Output** in ``out``: ``lift.npz``, ``lift.json`` (the same per frame, plus metadata), the
+   detector's ``detections.npz`` for video/image input, and with ``render`` a ``lift.mp4``
+   (or ``lift.gif``): the frame with its 2D skeleton on the left (filled joints as open red
+   circles), the 3D skeleton on fixed axes on the right (GraphMDN hypotheses drawn with
+   opacity by weight).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import PosegraphError, ShapeError
+from .fileio import ensure_empty_dir, save_json, save_npz
+
+__all__ = ["lift_input", "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
+
+TRAIN_FOCAL_PER_WIDTH = 1.145
+"""The training camera's focal length over its image width (1000x1000 images, f = 1145)."""
+
+
+def _input_kind(p: Path) -> str:
+    from .detect import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    if p.is_dir():
+        if any(p.glob("*_keypoints.json")):
+            return "keypoints"
+        if any(q.suffix.lower() in IMAGE_EXTENSIONS for q in p.iterdir()):
+            return "images"
+        return "keypoints"  # read_keypoints gives the error
+    ext = p.suffix.lower()
+    if ext in VIDEO_EXTENSIONS:
+        return "video"
+    if ext in IMAGE_EXTENSIONS:
+        return "image"
+    return "keypoints"
+
+
+def to_model_input(px: np.ndarray, image_size: tuple[int, int], focal: float | None = None) -> tuple[np.ndarray, float, float]:
+    """Pixel keypoints ``(..., 2)`` -> normalised screen coordinates as the training camera sees them.
+
+    Returns ``(x, focal, scale)``: ``scale = 1.145 * width / focal`` is applied about the image
+    centre before :func:`posegraph.geometry.normalize_screen`.
+    """
+    from .geometry import normalize_screen
+
+    w, h = image_size
+    f = TRAIN_FOCAL_PER_WIDTH * w if focal is None else float(focal)
+    if not np.isfinite(f) or f <= 0:
+        raise PosegraphError(f"focal length must be a positive number of pixels, not {focal!r}")
+    scale = TRAIN_FOCAL_PER_WIDTH * w / f
+    c = np.array([w / 2.0, h / 2.0])
+    px = np.asarray(px, dtype=np.float64)
+    return normalize_screen(c + (px - c) * scale, w, h), f, scale
+
+
+def smooth_poses(poses: np.ndarray, sigma: float) -> np.ndarray:
+    """Centred Gaussian filter over time (axis 0) with standard deviation ``sigma`` frames.
+
+    The kernel is truncated at 4 sigma; edges repeat the first/last frame (``mode="nearest"``).
+    ``sigma <= 0`` returns a copy.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    poses = np.asarray(poses, dtype=np.float64)
+    if sigma is None or sigma <= 0 or len(poses) < 2:
+        return poses.copy()
+    return gaussian_filter1d(poses, float(sigma), axis=0, mode="nearest", truncate=4.0)
+
+
+def _parse_person(person):
+    if person is None or person == "largest":
+        return "largest"
+    if isinstance(person, str):
+        if person.strip().isdigit():
+            return int(person)
+        raise PosegraphError(f"--person must be 'largest' or a rank (0 = largest), not {person!r}")
+    return person
+
+
+def _run_lifter(pipe, x: np.ndarray, progress: bool, chunk: int = 1024) -> dict:
+    from .evaluate import run_batched
+
+    outs: dict[str, list] = {}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(x), desc="lift 3D", unit="frame")
+    try:
+        for s in range(0, len(x), chunk):
+            for k, v in run_batched(pipe, x[s:s + chunk]).items():
+                outs.setdefault(k, []).append(v)
+            if bar is not None:
+                bar.update(min(chunk, len(x) - s))
+    finally:
+        if bar is not None:
+            bar.close()
+    return {k: np.concatenate(v) for k, v in outs.items()}
+
+
+def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: float | bool | None = None,
+               focal: float | None = None, person: str | int = "largest", overwrite: bool = False,
+               progress: bool = True, image_size: tuple[int, int] | None = None, conf_threshold: float = 0.3,
+               max_frames: int | None = None, turn: float = 0.0, backend: str = "torch",
+               detector_python: str | os.PathLike | None = None) -> dict:
+    """Lift a video, image(s) or 2D keypoint file to 3D; writes ``lift.npz``/``lift.json`` in ``out``.
+
+    Args:
+        input: video file, image file, folder of images, or keypoint file/OpenPose folder.
+        checkpoint: shipped model name (``semgcn``, ``graphmdn``, ``baseline``), model file or run dir.
+        out: output folder; must be empty or absent unless ``overwrite``.
+        render: ``True``/``"mp4"`` writes ``lift.mp4``, ``"gif"`` writes ``lift.gif``.
+        smooth: Gaussian sigma in frames for temporal smoothing (``True`` = 2.0; None/0: off).
+        focal: focal length in pixels (default ``1.145 * width``).
+        person: ``"largest"`` or a rank (0 = largest) in multi-person keypoint files.
+        image_size: ``(width, height)`` for keypoint files that do not say.
+        conf_threshold: joints with lower confidence are filled and flagged.
+        max_frames: only the first frames (detector input and keypoint files).
+        turn: degrees the rendered 3D view turns per frame (0: fixed view).
+        backend: ``"torch"`` (the only one).
+        detector_python: the detect environment's python (default: see :mod:`posegraph.detect.runner`).
+
+    Returns:
+        a dict with the written paths (``npz``, ``json``, ``video``), ``frames``, ``skeleton_3d``,
+        ``image_size``, ``focal``, ``fps`` and ``filled_fraction``.
+    """
+    from .io.keypoints import fill_missing, read_keypoints
+    from .pipeline import load_model_file, resolve_checkpoint
+    from .skeleton import H36M17
+
+    inp = Path(input)
+    if not inp.exists():
+        raise PosegraphError(f"{inp}: no such file or folder")
+    if backend != "torch":
+        raise PosegraphError(f"backend {backend!r} is not supported by lift; use 'torch'")
+    if render not in (False, None, True, "mp4", "gif"):
+        raise PosegraphError(f"render must be 'mp4' or 'gif', not {render!r}")
+    if smooth is True:
+        smooth = 2.0
+    if smooth is not None and smooth is not False and (not np.isfinite(smooth) or smooth < 0):
+        raise PosegraphError(f"smoothing sigma must be >= 0 frames, not {smooth!r}")
+    person = _parse_person(person)
+    ckpt = resolve_checkpoint(checkpoint)
+    pipe = load_model_file(ckpt)
+    if pipe.task != "lift":
+        raise PosegraphError(f"{ckpt}: a {pipe.task} model; lift needs a lifting model")
+    kind = _input_kind(inp)
+    if kind in ("video", "image", "images"):
+        from .detect.runner import detect_python
+
+        if detector_python is None:
+            detector_python = detect_python()  # fail before touching out
+    out = ensure_empty_dir(out, overwrite)
+
+    # 1. 2D keypoints
+    fps = 0.0
+    video_path = None
+    if kind in ("video", "image", "images"):
+        from .detect.runner import run_detector
+
+        det = run_detector(inp, out / "detections.npz", max_frames=max_frames, progress=progress,
+                           python=detector_python)
+        kps = read_keypoints(det)
+        with np.load(det) as d:
+            fps = float(d["fps"]) if "fps" in d.files else 0.0
+            detected = d["detected"] if "detected" in d.files else None
+        if kind == "video":
+            video_path = inp
+    else:
+        kps = read_keypoints(inp, person=person)
+        detected = None
+        if max_frames:
+            from .io.keypoints import Keypoints2D
+
+            n = int(max_frames)
+            kps = Keypoints2D(kps.xy[:n], kps.confidence[:n], kps.layout, kps.image_size, kps.frame_ids[:n],
+                              None if kps.person_ids is None else kps.person_ids[:n], kps.path, kps.has_confidence)
+    size = kps.image_size or (tuple(int(v) for v in image_size) if image_size is not None else None)
+    if size is None:
+        raise PosegraphError(f"{inp}: the file does not give the image size; pass --image-size WIDTHxHEIGHT")
+    if image_size is not None and tuple(image_size) != tuple(size):
+        raise PosegraphError(f"{inp}: the file says the image is {size[0]}x{size[1]}, "
+                             f"--image-size says {image_size[0]}x{image_size[1]}")
+    W, H = size
+    xy17_raw, conf17 = kps.to_h36m17()
+    F = len(xy17_raw)
+    try:
+        xy17, filled = fill_missing(xy17_raw, conf17, "h36m17", threshold=conf_threshold)
+    except ShapeError as e:
+        raise PosegraphError(f"{inp}: no usable 2D joint in any frame ({e})") from None
+
+    # 2. camera and model input
+    x17, f_used, scale = to_model_input(xy17, (W, H), focal)
+    idx = H36M17.subset_indices(pipe.skeleton)
+    x = x17[:, idx].astype(np.float32)
+
+    # 3. lifting
+    res = _run_lifter(pipe, x, progress)
+    root = pipe.skeleton.parents.index(-1)
+    pose_raw = res["pose"] - res["pose"][:, root:root + 1]
+    hyp = res.get("hypotheses")
+    weights = res.get("weights")
+    if hyp is not None:
+        hyp = hyp - hyp[:, :, root:root + 1]
+    sigma = float(smooth) if smooth else 0.0
+    pose = smooth_poses(pose_raw, sigma) if sigma > 0 else pose_raw
+
+    # 4. outputs
+    sk3 = pipe.skeleton
+    arrays = {
+        "keypoints_2d": xy17.astype(np.float32),
+        "keypoints_2d_raw": xy17_raw.astype(np.float32),
+        "confidence": conf17.astype(np.float32),
+        "filled": filled,
+        "model_input": x,
+        "joints_3d": pose.astype(np.float32),
+        "frame_ids": kps.frame_ids,
+        "image_size": np.array([W, H], dtype=np.int64),
+        "focal": np.float64(f_used),
+        "fps": np.float64(fps),
+        "joint_names_2d": np.array(H36M17.joints),
+        "joint_names_3d": np.array(sk3.joints),
+    }
+    if sigma > 0:
+        arrays["joints_3d_raw"] = pose_raw.astype(np.float32)
+    if detected is not None:
+        arrays["detected"] = detected.astype(bool)
+    if hyp is not None:
+        arrays["hypotheses"] = hyp.astype(np.float32)
+        if weights is not None:
+            arrays["weights"] = weights.astype(np.float32)
+    npz_path = save_npz(out / "lift.npz", **arrays)
+
+    r = lambda a, d=4: np.round(np.asarray(a, dtype=np.float64), d).tolist()  # noqa: E731
+    frames = []
+    for i in range(F):
+        fr = {"frame": int(kps.frame_ids[i]),
+              "keypoints_2d": r(xy17[i], 2),
+              "confidence": r(conf17[i], 3),
+              "filled": filled[i].astype(bool).tolist(),
+              "joints_3d": r(pose[i])}
+        if detected is not None:
+            fr["detected"] = bool(detected[i])
+        if hyp is not None:
+            fr["hypotheses"] = r(hyp[i])
+            if weights is not None:
+                fr["weights"] = r(weights[i])
+        frames.append(fr)
+    meta = {
+        "format": "posegraph-lift", "format_version": 1,
+        "input": os.fspath(inp), "input_kind": kind, "keypoint_layout": kps.layout,
+        "checkpoint": os.fspath(ckpt), "model": pipe.model_name,
+        "skeleton_2d": "h36m17", "joint_names_2d": list(H36M17.joints),
+        "skeleton_3d": sk3.name, "joint_names_3d": list(sk3.joints), "parents_3d": list(sk3.parents),
+        "units": {"keypoints_2d": "pixels (x right, y down)",
+                  "joints_3d": "metres, camera frame (x right, y down, z forward), pelvis-relative"},
+        "image_size": [W, H], "focal": f_used, "principal_point": [W / 2, H / 2],
+        "input_scale": scale, "fps": fps, "conf_threshold": conf_threshold,
+        "smoothing": {"filter": "gaussian", "sigma_frames": sigma} if sigma > 0 else None,
+        "num_frames": F, "num_hypotheses": None if hyp is None else int(hyp.shape[1]),
+        "filled_fraction": float(filled.mean()),
+        "frames": frames,
+    }
+    json_path = save_json(out / "lift.json", meta, indent=None)
+
+    video_out = None
+    if render:
+        fmt = "gif" if render == "gif" else "mp4"
+        video_out = render_lift_video(
+            out / f"lift.{fmt}", xy17, pose, sk3, image_size=(W, H), frame_ids=kps.frame_ids,
+            video=video_path, image=inp if kind == "image" else None,
+            images=inp if kind == "images" else None, filled=filled, hypotheses=hyp,
+            weights=weights, fps=fps or 30.0, turn=turn, progress=progress)
+    return {"out": out, "npz": npz_path, "json": json_path, "video": video_out, "frames": F,
+            "skeleton_3d": sk3.name, "image_size": (W, H), "focal": f_used, "fps": fps,
+            "filled_fraction": float(filled.mean())}
+
+
+# ---------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------
+
+
+def _frame_source(video, image, images, frame_ids):
+    """Yield an RGB frame (or None) per entry of ``frame_ids``, streamed."""
+    from .detect import IMAGE_EXTENSIONS
+    from .video import iter_frames, read_image
+
+    if video is not None:
+        got = iter_frames(video, sorted(set(int(f) for f in frame_ids)))
+        pending = next(got, None)
+        for fid in frame_ids:
+            fid = int(fid)
+            while pending is not None and pending[0] < fid:
+                pending = next(got, None)
+            yield pending[1] if pending is not None and pending[0] == fid else None
+    elif image is not None:
+        img = read_image(image)
+        for _ in frame_ids:
+            yield img
+    elif images is not None:
+        names = sorted(q for q in Path(images).iterdir() if q.suffix.lower() in IMAGE_EXTENSIONS)
+        for fid in frame_ids:
+            yield read_image(names[int(fid)]) if int(fid) < len(names) else None
+    else:
+        for _ in frame_ids:
+            yield None
+
+
+def _downscale(img: np.ndarray, max_w: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    if w <= max_w:
+        return img
+    from PIL import Image
+
+    nh = max(1, round(h * max_w / w))
+    return np.asarray(Image.fromarray(img).resize((max_w, nh), Image.BILINEAR))
+
+
+def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, image_size, frame_ids=None,
+                      video=None, image=None, images=None, filled=None, hypotheses=None, weights=None,
+                      fps: float = 30.0, turn: float = 0.0, radius: float = 0.9, progress: bool = True,
+                      width_px: int = 1120) -> Path:
+    """Render [frame + 2D skeleton | 3D skeleton] per frame to an MP4 or GIF (by ``path``'s suffix).
+
+    ``p2d`` ``(F, 17, 2)`` pixels (h36m17); ``p3d`` ``(F, J, 3)`` camera-frame metres in
+    ``skeleton3d``; ``hypotheses`` ``(F, M, J, 3)`` with ``weights`` ``(F, J, M)`` are drawn
+    with opacity proportional to their joint-averaged weight. The 3D axes are fixed
+    (``radius`` metres around the pelvis); ``turn`` degrees per frame turns the view.
+    Frames are streamed from ``video`` (or ``image``/``images``); without one, a grey canvas.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .skeleton import get_skeleton
+    from .video import VideoWriter
+    from .viz import _bone_colors
+
+    sk2, sk3 = get_skeleton("h36m17"), get_skeleton(skeleton3d)
+    F = len(p2d)
+    frame_ids = np.arange(F) if frame_ids is None else np.asarray(frame_ids)
+    W, H = image_size
+    dpi = 100
+    left_w = width_px - 420
+    left_h = max(200, int(round(left_w * H / W)))
+    fig_h = max(left_h, 420)
+    fig_h += fig_h % 2
+    fig = plt.figure(figsize=(width_px / dpi, fig_h / dpi), dpi=dpi)
+    ax2 = fig.add_axes([0.0, 0.0, left_w / width_px, 1.0])
+    ax3 = fig.add_axes([left_w / width_px, 0.0, 420 / width_px, 0.92], projection="3d")
+    ax2.set_axis_off()
+    canvas = np.full((8, 8, 3), 200, np.uint8)
+    im = ax2.imshow(canvas, extent=(0, W, H, 0), interpolation="bilinear")
+    ax2.set_xlim(0, W), ax2.set_ylim(H, 0)
+    cols2, cols3 = _bone_colors(sk2), _bone_colors(sk3)
+    lines2 = [ax2.plot([], [], color=c, lw=2.5)[0] for c in cols2]
+    dots2 = ax2.scatter(np.zeros(17), np.zeros(17), s=10, color="k", zorder=3)
+    miss2 = ax2.scatter([], [], s=60, facecolors="none", edgecolors="red", linewidths=1.5, zorder=4)
+    title = ax2.text(0.01, 0.99, "", transform=ax2.transAxes, va="top", ha="left", fontsize=9,
+                     color="w", bbox=dict(facecolor="k", alpha=0.5, lw=0))
+
+    def cam(P):  # camera frame (x right, y down, z forward) -> plot (x, depth, up)
+        P = np.asarray(P, dtype=np.float64)
+        return np.stack([P[..., 0], P[..., 2], -P[..., 1]], axis=-1)
+
+    M = 0 if hypotheses is None else hypotheses.shape[1]
+    hyp_lines = [[ax3.plot([], [], [], color="tab:purple", lw=1.2, alpha=0.3)[0] for _ in sk3.edges]
+                 for _ in range(M)]
+    lines3 = [ax3.plot([], [], [], color=c, lw=2.5)[0] for c in cols3]
+    ax3.set_xlim(-radius, radius), ax3.set_ylim(-radius, radius), ax3.set_zlim(-radius, radius)
+    ax3.set_box_aspect((1, 1, 1))
+    ax3.set_xlabel("x"), ax3.set_ylabel("depth"), ax3.set_zlabel("up")
+    ax3.set_xticklabels([]), ax3.set_yticklabels([]), ax3.set_zticklabels([])
+    ax3.set_title("3D (camera frame, pelvis-relative)" + (f", {M} hypotheses" if M else ""), fontsize=9)
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=F, desc="render", unit="frame")
+    try:
+        with VideoWriter(path, fps=fps) as wr:
+            for i, frame in enumerate(_frame_source(video, image, images, frame_ids)):
+                if frame is not None:
+                    im.set_data(_downscale(frame, 2 * left_w))
+                elif i == 0:
+                    im.set_data(canvas)
+                P = p2d[i]
+                for (a, b), ln in zip(sk2.edges, lines2):
+                    ln.set_data(P[[a, b], 0], P[[a, b], 1])
+                dots2.set_offsets(P)
+                if filled is not None and filled[i].any():
+                    miss2.set_offsets(P[filled[i]])
+                else:
+                    miss2.set_offsets(np.zeros((0, 2)))
+                nf = 0 if filled is None else int(filled[i].sum())
+                title.set_text(f"frame {int(frame_ids[i])}" + (f"  ({nf} joints filled)" if nf else ""))
+                Q = cam(p3d[i])
+                for (a, b), ln in zip(sk3.edges, lines3):
+                    ln.set_data_3d(Q[[a, b], 0], Q[[a, b], 1], Q[[a, b], 2])
+                if M:
+                    wm = weights[i].mean(0) if weights is not None else np.full(M, 1.0 / M)
+                    wm = wm / max(wm.max(), 1e-9)
+                    Hq = cam(hypotheses[i])
+                    for m in range(M):
+                        for (a, b), ln in zip(sk3.edges, hyp_lines[m]):
+                            ln.set_data_3d(Hq[m, [a, b], 0], Hq[m, [a, b], 1], Hq[m, [a, b], 2])
+                            ln.set_alpha(float(0.05 + 0.6 * wm[m]))
+                ax3.view_init(elev=15, azim=-70 + turn * i)
+                fig.canvas.draw()
+                wr.write(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        plt.close(fig)
+        if bar is not None:
+            bar.close()
+    return Path(path)

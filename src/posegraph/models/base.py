@@ -1,0 +1,119 @@
+"""Shared pieces of the lifting models: the base class and the residual GCN building blocks.
+
+Every lifting model takes ``skeleton`` (a name or :class:`~posegraph.skeleton.Skeleton`),
+maps ``(B, J, 2)`` to ``(B, J, 3)`` (or a dict holding ``"pose"``) and has
+``loss(out, target) -> (scalar, logs)``; the default loss is the MSE over all coordinates.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..errors import ShapeError
+from ..nn.decoupled_conv import DecoupledGraphConv
+from ..nn.graph_conv import GraphConv
+from ..nn.modulated_conv import ModulatedGraphConv
+from ..nn.non_local import NonLocalBlock, default_joint_groups
+from ..nn.semantic_conv import SemGraphConv
+from ..skeleton import get_skeleton
+
+__all__ = ["LiftingModel", "make_conv", "ConvBNReLU", "ResBlock", "ResGCNBackbone", "mpjpe"]
+
+CONVS = ("vanilla", "decoupled", "semantic", "semantic_cw", "modulated")
+
+
+def make_conv(kind: str, in_features: int, out_features: int, adjacency) -> nn.Module:
+    """A graph convolution of type ``kind`` (one of :data:`CONVS`)."""
+    if kind == "vanilla":
+        return GraphConv(in_features, out_features, adjacency)
+    if kind == "decoupled":
+        return DecoupledGraphConv(in_features, out_features, adjacency)
+    if kind == "semantic":
+        return SemGraphConv(in_features, out_features, adjacency)
+    if kind == "semantic_cw":
+        return SemGraphConv(in_features, out_features, adjacency, channel_wise=True)
+    if kind == "modulated":
+        return ModulatedGraphConv(in_features, out_features, adjacency)
+    raise ValueError(f"conv must be one of {', '.join(CONVS)}, not {kind!r}")
+
+
+def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean per-joint position error (in the units of the inputs)."""
+    return torch.linalg.vector_norm(pred - target, dim=-1).mean()
+
+
+class LiftingModel(nn.Module):
+    """Base class: skeleton handling, input checks, default MSE loss."""
+
+    def __init__(self, skeleton="h36m16"):
+        super().__init__()
+        self.skeleton = get_skeleton(skeleton)
+        self.num_joints = self.skeleton.num_joints
+        self.root = self.skeleton.parents.index(-1)
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if torch.jit.is_tracing():
+            return
+        if x.dim() != 3 or x.shape[1] != self.num_joints or x.shape[2] != 2:
+            raise ShapeError(f"{type(self).__name__} expects (B, {self.num_joints}, 2) input, "
+                             f"got {tuple(x.shape)}")
+
+    @staticmethod
+    def _pose(out) -> torch.Tensor:
+        return out["pose"] if isinstance(out, dict) else out
+
+    def loss(self, out, target: torch.Tensor):
+        pose = self._pose(out)
+        mse = F.mse_loss(pose, target)
+        return mse, {"mse": mse.detach(), "mpjpe": mpjpe(pose.detach(), target)}
+
+
+class ConvBNReLU(nn.Module):
+    """graph conv -> batch norm (over channels) -> ReLU -> optional dropout."""
+
+    def __init__(self, conv: nn.Module, channels: int, dropout: float | None = None):
+        super().__init__()
+        self.conv = conv
+        self.bn = nn.BatchNorm1d(channels)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(x)
+        h = self.bn(h.transpose(1, 2)).transpose(1, 2)
+        return self.dropout(F.relu(h))
+
+
+class ResBlock(nn.Module):
+    """Two :class:`ConvBNReLU` with an identity shortcut."""
+
+    def __init__(self, kind: str, channels: int, adjacency, dropout: float | None = None):
+        super().__init__()
+        self.layer1 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
+        self.layer2 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.layer2(self.layer1(x))
+
+
+class ResGCNBackbone(nn.Module):
+    """Input conv (2 -> hidden) + BN + ReLU, ``num_blocks`` residual blocks, optional non-local
+    blocks after the input layer and after every residual block; returns hidden features."""
+
+    def __init__(self, skeleton, conv: str = "vanilla", in_features: int = 2, hidden: int = 128,
+                 num_blocks: int = 4, non_local: bool = False, dropout: float | None = None):
+        super().__init__()
+        sk = get_skeleton(skeleton)
+        layers: list[nn.Module] = [ConvBNReLU(make_conv(conv, in_features, hidden, sk), hidden, dropout)]
+        groups = default_joint_groups(sk) if non_local else None
+        if non_local:
+            layers.append(NonLocalBlock(hidden, groups))
+        for _ in range(num_blocks):
+            layers.append(ResBlock(conv, hidden, sk, dropout))
+            if non_local:
+                layers.append(NonLocalBlock(hidden, groups))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)

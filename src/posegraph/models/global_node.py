@@ -1,0 +1,156 @@
+"""GCN with a global node (Liu, Zou & Tang, ACCV 2020, "Learning global pose features in
+graph convolutional networks for 3D human pose estimation").
+
+Backbone: the residual structure of SemGCN with
+:class:`posegraph.nn.global_node_conv.GlobalNodeConv` layers (``hidden=128``, 4 blocks); the
+joints and the global node each have their own batch norm, ReLU and residual shortcut. The
+global node starts at zero. The output layer maps the joints to 3D (its global branch is
+dropped); ``forward`` returns ``{"pose", "global"}`` where ``"global"`` (B, hidden) is the
+global node after the last residual block (a pose descriptor, e.g. for action recognition).
+
+Auxiliary tasks on the global node (``aux``):
+
+* ``"cluster"`` (pseudo action classification): :meth:`prepare` runs K-means
+  (``num_clusters``: 50/100/200) on the training 3D poses (root-relative, flattened) and keeps
+  the centroids as a buffer; a sample's label is the centroid nearest to its target; a linear
+  classifier on the global node is trained with cross-entropy, weight ``aux_weight``
+  (default 0.001). Extra output ``"cluster_logits"`` (B, K).
+* ``"embedding"`` (pose embedding): a linear map from the global node to ``embed_dim``
+  (10/20) values and a 2-layer MLP decoder back to the 3D pose, trained with the MSE of the
+  decoded pose, weight ``aux_weight`` (default 0.0001). Extra outputs ``"embedding"`` (B, E)
+  and ``"decoded"`` (B, J, 3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..errors import PosegraphError, ShapeError
+from ..nn.global_node_conv import GlobalNodeConv
+from .base import LiftingModel, mpjpe
+from .registry import register_model
+
+__all__ = ["GlobalNodeGCN"]
+
+_DEFAULT_WEIGHT = {"none": 0.0, "cluster": 1e-3, "embedding": 1e-4}
+
+
+class _GLayer(nn.Module):
+    """GlobalNodeConv -> BN -> ReLU (-> dropout) on both the joints and the global node."""
+
+    def __init__(self, in_f: int, out_f: int, adjacency, dropout: float | None):
+        super().__init__()
+        self.conv = GlobalNodeConv(in_f, out_f, adjacency)
+        self.bn = nn.BatchNorm1d(out_f)
+        self.bn_global = nn.BatchNorm1d(out_f)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+
+    def forward(self, x, u):
+        x, u = self.conv(x, u)
+        x = self.dropout(F.relu(self.bn(x.transpose(1, 2)).transpose(1, 2)))
+        u = self.dropout(F.relu(self.bn_global(u)))
+        return x, u
+
+
+class _GBlock(nn.Module):
+    def __init__(self, channels: int, adjacency, dropout: float | None):
+        super().__init__()
+        self.layer1 = _GLayer(channels, channels, adjacency, dropout)
+        self.layer2 = _GLayer(channels, channels, adjacency, dropout)
+
+    def forward(self, x, u):
+        h, v = self.layer2(*self.layer1(x, u))
+        return x + h, u + v
+
+
+@register_model("global-node", task="lift")
+class GlobalNodeGCN(LiftingModel):
+    def __init__(self, skeleton="h36m16", hidden: int = 128, num_blocks: int = 4, dropout: float | None = None,
+                 aux: str = "none", num_clusters: int = 100, embed_dim: int = 20,
+                 aux_weight: float | None = None, decoder_hidden: int = 256, kmeans_max_samples: int = 100_000,
+                 seed: int = 0):
+        super().__init__(skeleton)
+        if aux not in _DEFAULT_WEIGHT:
+            raise ValueError(f"aux must be 'none', 'cluster' or 'embedding', not {aux!r}")
+        self.aux = aux
+        self.aux_weight = _DEFAULT_WEIGHT[aux] if aux_weight is None else float(aux_weight)
+        self.kmeans_max_samples, self.seed = int(kmeans_max_samples), int(seed)
+        J = self.num_joints
+        self.input = _GLayer(2, hidden, self.skeleton, dropout)
+        self.blocks = nn.ModuleList([_GBlock(hidden, self.skeleton, dropout) for _ in range(num_blocks)])
+        self.output = GlobalNodeConv(hidden, 3, self.skeleton, update_global=False)
+        if aux == "cluster":
+            self.num_clusters = int(num_clusters)
+            self.classifier = nn.Linear(hidden, self.num_clusters)
+            self.register_buffer("centroids", torch.zeros(self.num_clusters, J * 3))
+            self.register_buffer("clusters_fitted", torch.tensor(False))
+        elif aux == "embedding":
+            self.embed = nn.Linear(hidden, embed_dim)
+            self.decoder = nn.Sequential(nn.Linear(embed_dim, decoder_hidden), nn.ReLU(),
+                                         nn.Linear(decoder_hidden, J * 3))
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        self._check_input(x)
+        h, u = self.input(x, None)
+        for block in self.blocks:
+            h, u = block(h, u)
+        pose, _ = self.output(h, u)
+        out = {"pose": pose, "global": u}
+        if self.aux == "cluster":
+            out["cluster_logits"] = self.classifier(u)
+        elif self.aux == "embedding":
+            z = self.embed(u)
+            out["embedding"] = z
+            out["decoded"] = self.decoder(z).reshape(x.shape[0], self.num_joints, 3)
+        return out
+
+    def _root_relative_flat(self, poses):
+        return (poses - poses[:, self.root:self.root + 1]).reshape(poses.shape[0], -1)
+
+    def prepare(self, train_targets: np.ndarray, train_inputs: np.ndarray | None = None) -> None:
+        """K-means on the training 3D poses (``aux="cluster"`` only; otherwise nothing)."""
+        if self.aux != "cluster":
+            return
+        from sklearn.cluster import KMeans
+
+        y = np.asarray(train_targets, dtype=np.float64)
+        if y.ndim != 3 or y.shape[1:] != (self.num_joints, 3):
+            raise ShapeError(f"train_targets must be (N, {self.num_joints}, 3), got {y.shape}")
+        if len(y) < self.num_clusters:
+            raise PosegraphError(f"K-means needs at least {self.num_clusters} training poses, got {len(y)}")
+        flat = self._root_relative_flat(y)
+        if len(flat) > self.kmeans_max_samples:
+            rng = np.random.default_rng(self.seed)
+            flat = flat[rng.choice(len(flat), self.kmeans_max_samples, replace=False)]
+        km = KMeans(n_clusters=self.num_clusters, random_state=self.seed, n_init=2).fit(flat)
+        c = torch.as_tensor(km.cluster_centers_, dtype=self.centroids.dtype, device=self.centroids.device)
+        self.centroids.copy_(c)
+        self.clusters_fitted.fill_(True)
+
+    def cluster_labels(self, target: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest centroid of each target pose, (B,)."""
+        flat = self._root_relative_flat(target)
+        return torch.cdist(flat, self.centroids.to(flat.dtype)).argmin(dim=1)
+
+    def loss(self, out, target):
+        pose = out["pose"]
+        mse = F.mse_loss(pose, target)
+        logs = {"mse": mse.detach(), "mpjpe": mpjpe(pose.detach(), target)}
+        loss = mse
+        if self.aux == "cluster":
+            if not bool(self.clusters_fitted):
+                raise PosegraphError("global-node with aux='cluster' needs prepare(train_targets) "
+                                     "(K-means) before training")
+            labels = self.cluster_labels(target)
+            ce = F.cross_entropy(out["cluster_logits"], labels)
+            loss = loss + self.aux_weight * ce
+            logs["cluster_ce"] = ce.detach()
+            logs["cluster_acc"] = (out["cluster_logits"].argmax(1) == labels).float().mean().detach()
+        elif self.aux == "embedding":
+            rec = F.mse_loss(out["decoded"], target)
+            loss = loss + self.aux_weight * rec
+            logs["embed_rec"] = rec.detach()
+        return loss, logs

@@ -1,0 +1,80 @@
+r"""Modulated graph convolution (Zou & Tang, ICCV 2021, "Modulated graph convolutional
+network for 3D human pose estimation").
+
+*Weight modulation*: one pair of shared weights (``W_0`` for the self loop, ``W_1`` for the
+neighbours, as in the paper's SemGCN-style split) and a learnable modulation vector
+``m_j`` per node that rescales the transformed feature of node ``j`` channel by channel:
+
+.. math::
+
+    x'_i = \tilde a_{ii} (m_i \odot W_0 x_i) + \sum_{j \ne i} \tilde a_{ij} (m_j \odot W_1 x_j) + b .
+
+*Adjacency modulation*: a learnable ``J x J`` matrix ``Q`` (initialised to ``1e-6``) is added
+to the fixed normalised adjacency and the sum is symmetrised,
+
+.. math::
+
+    \tilde A = \tfrac12 \big( (N(A) + Q) + (N(A) + Q)^\top \big),
+
+so that ``Q`` may also create edges between joints that are not connected in the skeleton.
+``N`` is the normalisation of ``A + I`` (``"row"``: ``D^{-1}(A+I)``, as in the authors'
+release; ``"sym"`` is available). The order "normalise the fixed ``A``, then add ``Q``,
+then symmetrise" follows the authors' released code: normalising after adding a free
+``Q`` could divide by a vanishing or negative degree. Batched:
+``X' = diag(\tilde A) \odot (M \odot X W_0) + (\tilde A \circ (1-I)) (M \odot X W_1) + b``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .graph_conv import _bias, _xavier, as_adjacency, normalize_adjacency
+
+__all__ = ["ModulatedGraphConv"]
+
+
+class ModulatedGraphConv(nn.Module):
+    """Graph convolution with weight modulation (``M``) and adjacency modulation (``Q``).
+
+    Args:
+        in_features, out_features: channels.
+        adjacency: skeleton (or name) or ``J x J`` adjacency.
+        weight_modulation: learn ``M`` (``J x C_out``, initialised to ones).
+        adjacency_modulation: learn ``Q`` (``J x J``, initialised to ``q_init``).
+        normalize: normalisation of the fixed ``A + I`` (``"row"`` as the authors, ``"sym"``).
+    """
+
+    def __init__(self, in_features: int, out_features: int, adjacency, bias: bool = True,
+                 weight_modulation: bool = True, adjacency_modulation: bool = True,
+                 normalize: str | None = "row", q_init: float = 1e-6):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        A = torch.tensor(normalize_adjacency(as_adjacency(adjacency), normalize), dtype=torch.float32)
+        J = A.shape[0]
+        self.register_buffer("adj", A)
+        self.register_buffer("eye", torch.eye(J))
+        self.W = _xavier(2, in_features, out_features, gain=1.414)
+        self.M = nn.Parameter(torch.ones(J, out_features)) if weight_modulation else None
+        self.Q = nn.Parameter(torch.full((J, J), float(q_init))) if adjacency_modulation else None
+        self.bias = _bias(out_features, bias)
+
+    def adjacency(self) -> torch.Tensor:
+        """The modulated adjacency ``Ã`` (``J x J``)."""
+        A = self.adj if self.Q is None else self.adj + self.Q
+        return (A + A.transpose(0, 1)) / 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        A = self.adjacency()
+        h0 = torch.matmul(x, self.W[0])
+        h1 = torch.matmul(x, self.W[1])
+        if self.M is not None:
+            h0 = self.M * h0
+            h1 = self.M * h1
+        out = torch.diagonal(A).unsqueeze(-1) * h0 + torch.matmul(A * (1 - self.eye), h1)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features} -> {self.out_features}, joints={self.adj.shape[0]}"

@@ -1,0 +1,211 @@
+"""A trained model as users get it: the network plus its input/output normalisation.
+
+:class:`Pipeline` is what checkpoints store, what ``posegraph.pretrained`` returns and what
+ONNX export traces: ``forward`` takes raw inputs (normalised screen 2D for lifting, metres for
+forecasting) in the model's joint set and returns outputs in metres.
+
+Model files (``*.pt``) are a dict: ``format``/``format_version``, ``task``, ``model``
+(registry name and keyword arguments), ``skeleton``, ``state_dict`` (network and
+normalisation, no optimizer state), ``benchmark``, ``split``, ``library_version``,
+``metrics``, ``config``. They are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import __version__
+from .errors import CheckpointError, PosegraphError
+from .fileio import atomic_path
+from .models import build_model, model_task
+from .skeleton import Skeleton, get_skeleton
+
+MODEL_FORMAT = "posegraph-model"
+MODEL_FORMAT_VERSION = 1
+
+
+class Normalizer(nn.Module):
+    """Standardisation ``(x - mean) / std`` with statistics fixed at training time."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("std", torch.ones(shape))
+
+    def fit(self, data: np.ndarray, enabled: bool = True, eps: float = 1e-4) -> "Normalizer":
+        if enabled:
+            d = np.asarray(data, dtype=np.float64)
+            self.mean.copy_(torch.as_tensor(d.mean(0), dtype=torch.float32))
+            self.std.copy_(torch.as_tensor(np.maximum(d.std(0), eps), dtype=torch.float32))
+        return self
+
+    @property
+    def is_identity(self) -> bool:
+        return bool((self.mean == 0).all() and (self.std == 1).all())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def inverse(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+
+class Pipeline(nn.Module):
+    """Normalise -> model -> de-normalise, for one task and joint set.
+
+    Lifting: ``(B, J, 2)`` -> ``(B, J, 3)`` (or a dict with ``pose`` for models with extra
+    outputs; their output normalisation must be the identity). Forecasting:
+    ``(B, T_in, J, 3)`` -> ``(B, T_out, J, 3)``.
+    """
+
+    def __init__(self, model_name: str, model_kwargs: dict | None = None):
+        super().__init__()
+        self.model_name = model_name
+        self.model_kwargs = dict(model_kwargs or {})
+        self.task = model_task(model_name)
+        self.model = build_model(model_name, **self.model_kwargs)
+        self.skeleton: Skeleton = get_skeleton(getattr(self.model, "skeleton", self.model_kwargs.get("skeleton", "h36m17")))
+        J = self.skeleton.num_joints
+        dims = (2, 3) if self.task == "lift" else (3, 3)
+        self.in_norm = Normalizer((J, dims[0]))
+        self.out_norm = Normalizer((J, dims[1]))
+
+    def raw(self, x: torch.Tensor):
+        """The model's output in normalised units (for the loss)."""
+        return self.model(self.in_norm(x))
+
+    def denormalize(self, out):
+        if isinstance(out, dict):
+            return out  # models with dict outputs use identity output normalisation
+        return self.out_norm.inverse(out)
+
+    def forward(self, x: torch.Tensor):
+        return self.denormalize(self.raw(x))
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The point prediction only (``pose`` of a dict output)."""
+        out = self(x)
+        return out["pose"] if isinstance(out, dict) else out
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def save_model_file(path: str | os.PathLike, pipeline: Pipeline, *, config: dict | None = None,
+                    metrics: dict | None = None, benchmark: str | None = None, split: str | None = None,
+                    half: bool = False) -> Path:
+    """Write a model file (weights without optimizer state) atomically."""
+    state = {k: v.detach().cpu() for k, v in pipeline.state_dict().items()}
+    if half:
+        state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
+    blob = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "task": pipeline.task,
+        "model": {"name": pipeline.model_name, "kwargs": pipeline.model_kwargs},
+        "skeleton": pipeline.skeleton.to_dict(),
+        "state_dict": state,
+        "benchmark": benchmark,
+        "split": split,
+        "library_version": __version__,
+        "metrics": metrics or {},
+        "config": config or {},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
+    return Path(path)
+
+
+def read_model_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a model file's dict (no network built)."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if isinstance(blob, dict) and "state_dict" in blob and "posegraph" in blob:  # a Lightning .ckpt
+        meta = dict(blob["posegraph"])
+        meta["state_dict"] = {k[len("pipeline."):]: v for k, v in blob["state_dict"].items()
+                              if k.startswith("pipeline.")}
+        blob = meta
+    if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
+        raise CheckpointError(f"{path}: not a posegraph model file (no '{MODEL_FORMAT}' format tag)")
+    if int(blob.get("format_version", 0)) > MODEL_FORMAT_VERSION:
+        raise CheckpointError(f"{path}: format version {blob['format_version']} is newer than this library "
+                              f"reads ({MODEL_FORMAT_VERSION}); upgrade posegraph")
+    for key in ("task", "model", "skeleton", "state_dict"):
+        if key not in blob:
+            raise CheckpointError(f"{path}: missing key {key!r}")
+    return blob
+
+
+def load_model_file(path: str | os.PathLike, skeleton: str | Skeleton | None = None,
+                    model_name: str | None = None, map_location: str | torch.device = "cpu") -> Pipeline:
+    """Build the pipeline a model file describes and load its weights.
+
+    ``skeleton``/``model_name``, if given, must match the file's, else a
+    :class:`CheckpointError` says what differs.
+    """
+    blob = read_model_file(path)
+    saved_sk = Skeleton.from_dict(blob["skeleton"])
+    if skeleton is not None:
+        want = get_skeleton(skeleton)
+        if want.joints != saved_sk.joints or want.parents != saved_sk.parents:
+            raise CheckpointError(f"{path}: checkpoint skeleton {saved_sk.name!r} ({saved_sk.num_joints} joints) "
+                                  f"does not match the requested {want.name!r} ({want.num_joints} joints)")
+    name, kwargs = blob["model"]["name"], blob["model"].get("kwargs", {})
+    if model_name is not None and model_name != name:
+        raise CheckpointError(f"{path}: checkpoint holds model {name!r}, not {model_name!r}")
+    try:
+        pipe = Pipeline(name, kwargs)
+    except PosegraphError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    if pipe.skeleton.joints != saved_sk.joints:
+        raise CheckpointError(f"{path}: model config builds skeleton {pipe.skeleton.name!r}, file says {saved_sk.name!r}")
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in blob["state_dict"].items()}
+    missing, unexpected = pipe.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: weights do not fit model {name!r}: missing {sorted(missing)[:5]}, "
+                              f"unexpected {sorted(unexpected)[:5]}")
+    pipe.metadata = {k: blob.get(k) for k in ("benchmark", "split", "library_version", "metrics", "config")}
+    pipe.eval()
+    return pipe.to(map_location)
+
+
+def pretrained_dir() -> Path:
+    return Path(__file__).resolve().parent / "assets" / "pretrained"
+
+
+def list_pretrained() -> list[str]:
+    d = pretrained_dir()
+    return sorted(p.stem for p in d.glob("*.pt")) if d.exists() else []
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
+    """A shipped model's name (``semgcn``), a model file, or a run directory."""
+    p = Path(name_or_path)
+    if p.is_dir():
+        for cand in (p / "model.pt", p / "checkpoints" / "best.pt"):
+            if cand.exists():
+                return cand
+        raise CheckpointError(f"{p}: run directory has no model.pt")
+    if p.exists():
+        return p
+    shipped = pretrained_dir() / f"{name_or_path}.pt"
+    if shipped.exists():
+        return shipped
+    known = ", ".join(list_pretrained()) or "none"
+    raise CheckpointError(f"{name_or_path}: no such checkpoint file, and not a shipped model (shipped: {known})")
+
+
+def pretrained(name: str, map_location: str | torch.device = "cpu") -> Pipeline:
+    """Load a model shipped with posegraph by name, e.g. ``pretrained("semgcn")``."""
+    return load_model_file(resolve_checkpoint(name), map_location=map_location)

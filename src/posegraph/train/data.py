@@ -1,0 +1,103 @@
+"""In-memory training data, batches cut by index (no per-sample Python work).
+
+:class:`IndexBatches` shuffles sample indices once per epoch (seed + epoch) and yields whole
+batches gathered by tensor indexing. Under DDP each rank takes a disjoint, equal-length
+slice of the permutation, so ranks see different batches and take the same number of steps.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import IterableDataset
+
+from ..data.forecast import load_forecast
+from ..data.lift import load_lift
+from ..skeleton import H36M17, Skeleton
+
+
+def _rank_world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class IndexBatches(IterableDataset):
+    """Yields ``gather(index_tensor)`` for batches of a per-epoch permutation of ``n`` samples."""
+
+    def __init__(self, n: int, gather: Callable[[torch.Tensor], dict], batch_size: int,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = True):
+        self.n, self.gather, self.batch_size = n, gather, batch_size
+        self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
+        self.epoch = 0
+
+    def _indices(self) -> torch.Tensor:
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+            idx = torch.randperm(self.n, generator=g)
+        else:
+            idx = torch.arange(self.n)
+        rank, world = _rank_world()
+        per_rank = self.n // world
+        return idx[rank * per_rank:(rank + 1) * per_rank] if world > 1 else idx
+
+    def __len__(self) -> int:
+        per_rank = self.n // _rank_world()[1]
+        return per_rank // self.batch_size if self.drop_last else math.ceil(per_rank / self.batch_size)
+
+    def __iter__(self):
+        idx = self._indices()
+        stop = len(idx) - (len(idx) % self.batch_size if self.drop_last else 0)
+        for s in range(0, stop, self.batch_size):
+            yield self.gather(idx[s:s + self.batch_size])
+
+
+class LiftTensors:
+    """Lifting samples as tensors in a model's joint set."""
+
+    def __init__(self, p2d: np.ndarray, p3d: np.ndarray, skeleton: Skeleton):
+        ji = torch.as_tensor(H36M17.subset_indices(skeleton)) if p2d.shape[1] == 17 else torch.arange(p2d.shape[1])
+        self.x = torch.as_tensor(np.ascontiguousarray(p2d))[:, ji].contiguous()
+        self.y = torch.as_tensor(np.ascontiguousarray(p3d))[:, ji].contiguous()
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def gather(self, idx: torch.Tensor) -> dict:
+        return {"x": self.x[idx], "y": self.y[idx]}
+
+
+class ForecastTensors:
+    """Forecasting windows gathered from the concatenated frames."""
+
+    def __init__(self, positions: np.ndarray, starts: np.ndarray, past: int, future: int, skeleton: Skeleton):
+        ji = H36M17.subset_indices(skeleton)
+        self.pos = torch.as_tensor(np.ascontiguousarray(positions[:, ji]))
+        self.starts = torch.as_tensor(starts)
+        self.offsets = torch.arange(past + future)
+        self.past = past
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def gather(self, idx: torch.Tensor) -> dict:
+        w = self.pos[self.starts[idx, None] + self.offsets]
+        return {"x": w[:, :self.past], "y": w[:, self.past:]}
+
+
+def lift_training_data(skeleton: Skeleton, path=None) -> tuple[LiftTensors, LiftTensors]:
+    """(train, validation) of ``mocap-lift``: validation = whole held-out training takes."""
+    tr = load_lift("train", "gt", validation="exclude", path=path)
+    va = load_lift("train", "gt", validation="only", path=path)
+    return LiftTensors(tr.p2d, tr.p3d, skeleton), LiftTensors(va.p2d, va.p3d, skeleton)
+
+
+def forecast_training_data(skeleton: Skeleton, path=None) -> tuple[ForecastTensors, ForecastTensors]:
+    tr = load_forecast("train", validation="exclude", path=path)
+    va = load_forecast("train", validation="only", path=path)
+    return (ForecastTensors(tr.positions, tr.starts, tr.past, tr.future, skeleton),
+            ForecastTensors(va.positions, va.starts, va.past, va.future, skeleton))

@@ -1,0 +1,122 @@
+"""The one LightningModule that trains every posegraph model, for lifting and forecasting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+
+from .. import __version__
+from ..pipeline import MODEL_FORMAT, MODEL_FORMAT_VERSION, Pipeline
+from .schedules import build_scheduler
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoints written to a temporary file, then renamed."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        from ..fileio import atomic_path
+
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
+
+
+def _pose(out):
+    return out["pose"] if isinstance(out, dict) else out
+
+
+class PoseModule(pl.LightningModule):
+    """Trains ``Pipeline(model)`` with the model's own ``loss``; logs loss and MPJPE (mm)."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.save_hyperparameters({"config": config})
+        self.config = config
+        m = config["model"]
+        self.pipeline = Pipeline(m["name"], m.get("kwargs", {}))
+        self.task = self.pipeline.task
+        self.train_batches = None  # set by the runner (IndexBatches), to reseed per epoch
+        flip = self.pipeline.skeleton.flip_permutation
+        self.register_buffer("flip_perm", torch.as_tensor(flip), persistent=False)
+
+    # ------------------------------------------------------------------ augmentation
+    def _augment(self, x: torch.Tensor, y: torch.Tensor):
+        d = self.config["data"]
+        if self.task != "lift":
+            return x, y
+        if d.get("flip"):
+            m = torch.rand(x.shape[0], device=x.device) < 0.5
+            sign = torch.ones(3, device=x.device)
+            sign[0] = -1
+            xf, yf = x[:, self.flip_perm] * sign[:2], y[:, self.flip_perm] * sign
+            x = torch.where(m[:, None, None], xf, x)
+            y = torch.where(m[:, None, None], yf, y)
+        if d.get("noise_px", 0):
+            x = x + torch.randn_like(x) * (float(d["noise_px"]) * 2.0 / 1000.0)
+        return x, y
+
+    # ------------------------------------------------------------------ steps
+    def on_train_epoch_start(self):
+        if self.train_batches is not None:
+            self.train_batches.epoch = self.current_epoch
+
+    def training_step(self, batch, batch_idx):
+        if self.config["train"].get("trace_batches"):  # debugging/tests: fingerprint of each batch
+            self._trace.append(float(batch["x"].double().sum()))
+        x, y = self._augment(batch["x"], batch["y"])
+        out = self.pipeline.raw(x)
+        loss, logs = self.pipeline.model.loss(out, self.pipeline.out_norm(y))
+        with torch.no_grad():
+            err = (_pose(self.pipeline.denormalize(out)) - y).norm(dim=-1).mean() * 1000.0
+        self.log("train_loss", loss, prog_bar=True, batch_size=x.shape[0])
+        self.log("train_mpjpe", err, prog_bar=True, batch_size=x.shape[0])
+        for k, v in logs.items():
+            if k not in ("loss", "mpjpe"):
+                self.log(f"train_{k}", v, batch_size=x.shape[0])
+        return loss
+
+    def on_train_start(self):
+        self._trace = []
+
+    def on_train_end(self):
+        d = self.config["train"].get("trace_batches")
+        if d:
+            from ..fileio import save_json
+
+            save_json(Path(d) / f"trace_rank{self.global_rank}.json",
+                      {"rank": self.global_rank, "world_size": self.trainer.world_size, "batches": self._trace})
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        hook = getattr(self.pipeline.model, "after_optimizer_step", None)
+        if hook is not None:
+            hook()
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch["x"], batch["y"]
+        pred = _pose(self.pipeline(x))
+        err = (pred - y).norm(dim=-1).mean() * 1000.0
+        self.log("val_mpjpe", err, prog_bar=True, batch_size=x.shape[0], sync_dist=True)
+
+    def configure_optimizers(self):
+        t = self.config["train"]
+        params = [p for p in self.pipeline.parameters() if p.requires_grad]
+        if t.get("optimizer", "adam") == "adamw":
+            opt = torch.optim.AdamW(params, lr=float(t["lr"]), weight_decay=float(t["weight_decay"]))
+        else:
+            opt = torch.optim.Adam(params, lr=float(t["lr"]), weight_decay=float(t["weight_decay"]))
+        sched = build_scheduler(opt, t.get("schedule", {}), int(t["max_steps"]), float(t["lr"]))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # ------------------------------------------------------------------ checkpoints
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Make Lightning checkpoints self-describing model files too (weights stay in state_dict)."""
+        checkpoint["posegraph"] = {
+            "format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, "task": self.task,
+            "model": {"name": self.pipeline.model_name, "kwargs": self.pipeline.model_kwargs},
+            "skeleton": self.pipeline.skeleton.to_dict(), "benchmark": self.config.get("benchmark"),
+            "split": "train", "library_version": __version__, "config": self.config,
+            "metrics": {k: float(v) for k, v in self.trainer.callback_metrics.items()} if self._trainer else {},
+        }

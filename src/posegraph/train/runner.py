@@ -1,0 +1,191 @@
+"""``posegraph train``: one function that trains any model from its config.
+
+A run directory holds ``config.yaml`` (resolved), ``logs/metrics.csv`` and TensorBoard
+events, ``checkpoints/last.ckpt`` and ``checkpoints/best.ckpt`` (Lightning, with optimizer
+state, for ``--resume``), ``model.pt`` (the best weights as a model file), ``metrics.json``
+(test metrics), ``report.md`` and ``training_curves.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+import yaml
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch.utils.data import DataLoader
+
+from ..errors import PosegraphError
+from ..fileio import ensure_empty_dir, save_json, write_text
+from ..pipeline import load_model_file, save_model_file
+from .data import IndexBatches, forecast_training_data, lift_training_data
+from .module import AtomicCheckpointIO, PoseModule
+
+warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=r".*IterableDataset.*__len__.*")
+warnings.filterwarnings("ignore", message=r".*You are using `torch.load` with `weights_only=False`.*")
+
+
+def _loaders(module: PoseModule, cfg: dict):
+    t = cfg["train"]
+    sk = module.pipeline.skeleton
+    train, val = (lift_training_data if module.task == "lift" else forecast_training_data)(sk, cfg.get("data", {}).get("path"))
+    tb = IndexBatches(len(train), train.gather, int(t["batch_size"]), shuffle=True, seed=int(t["seed"]))
+    vb = IndexBatches(len(val), val.gather, 8192, shuffle=False, drop_last=False)
+    module.train_batches = tb
+    return train, val, DataLoader(tb, batch_size=None), DataLoader(vb, batch_size=None)
+
+
+def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
+          progress: bool = True, evaluate: bool = True) -> dict:
+    """Train ``cfg``'s model on its benchmark; returns the final metrics dict."""
+    out = Path(out_dir)
+    last = out / "checkpoints" / "last.ckpt"
+    # Lightning's DDP launcher re-runs this command for ranks > 0: only the first prepares the run.
+    child = os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
+    if child:
+        pass
+    elif resume:
+        if not last.exists():
+            raise PosegraphError(f"{out}: nothing to resume (no checkpoints/last.ckpt)")
+    else:
+        ensure_empty_dir(out, overwrite=overwrite)
+    if not child:
+        write_text(out / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    t = cfg["train"]
+    if t.get("num_threads"):
+        torch.set_num_threads(int(t["num_threads"]))
+    pl.seed_everything(int(t["seed"]), workers=True, verbose=False)
+    torch.set_float32_matmul_precision("high")
+
+    module = PoseModule(cfg)
+    if cfg["model"].get("teacher") and not cfg["model"].get("teacher_resolved"):
+        _make_student(module, cfg)
+        cfg["model"]["teacher_resolved"] = True
+        if not child:
+            write_text(out / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    train_data, _, train_loader, val_loader = _loaders(module, cfg)
+    if not resume:
+        d = cfg.get("data", {})
+        module.pipeline.in_norm.fit(train_data.x.numpy() if module.task == "lift" else np.zeros((1,) + tuple(module.pipeline.in_norm.mean.shape)),
+                                    enabled=bool(d.get("normalize_input")) and module.task == "lift")
+        module.pipeline.out_norm.fit(train_data.y.numpy() if module.task == "lift" else np.zeros((1,) + tuple(module.pipeline.out_norm.mean.shape)),
+                                     enabled=bool(d.get("normalize_output")) and module.task == "lift")
+        prep = getattr(module.pipeline.model, "prepare", None)
+        if prep is not None and module.task == "lift":
+            prep(train_data.y.numpy(), train_data.x.numpy())
+
+    ckpt_dir = out / "checkpoints"
+    best_cb = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
+                              save_top_k=1, save_last=True, enable_version_counter=False)
+    callbacks = [best_cb]
+    if int(t.get("early_stopping_patience", 0)) > 0:
+        callbacks.append(EarlyStopping("val_mpjpe", patience=int(t["early_stopping_patience"]), mode="min"))
+    loggers = [CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tb", version="")]
+    max_steps = int(t["max_steps"])
+    trainer = pl.Trainer(
+        max_steps=max_steps, max_epochs=-1, val_check_interval=min(int(t["val_every_steps"]), max_steps),
+        check_val_every_n_epoch=None, gradient_clip_val=float(t.get("grad_clip") or 0) or None,
+        precision=t.get("precision", "32-true"), devices=t.get("devices", 1), accelerator=t.get("accelerator", "auto"),
+        strategy=t.get("strategy", "auto"), logger=loggers, callbacks=callbacks, plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=progress, log_every_n_steps=int(t.get("log_every_steps", 50)),
+        num_sanity_val_steps=0, enable_model_summary=False, default_root_dir=out,
+    )
+    t0 = time.time()
+    trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if resume else None)
+    wall = time.time() - t0
+    if trainer.global_rank != 0:
+        return {}
+
+    best = Path(best_cb.best_model_path) if best_cb.best_model_path else last
+    pipe = load_model_file(best)
+    metrics = {"steps": int(trainer.global_step), "train_wall_seconds_this_session": wall,
+               "best_val_mpjpe": float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
+               "params": pipe.num_parameters(),
+               "train_samples_per_second": trainer.global_step * int(t["batch_size"]) * trainer.world_size / max(wall, 1e-9)}
+    if evaluate:
+        from ..evaluate import evaluate_benchmark
+        from ..metrics import report_to_markdown
+
+        settings = ("gt", "noisy") if pipe.task == "lift" else ("gt",)
+        md = [f"# {cfg['model']['name']} on {cfg['benchmark']}\n"]
+        for s in settings:
+            rep = evaluate_benchmark(pipe, s)
+            metrics[f"test_{s}"] = rep
+            md.append(report_to_markdown(rep, title=f"test, {s} inputs"))
+        write_text(out / "report.md", "\n\n".join(md) + "\n")
+    save_model_file(out / "model.pt", pipe, config=cfg, metrics=_headline(metrics), benchmark=cfg["benchmark"], split="train")
+    save_json(out / "metrics.json", metrics)
+    try:
+        plot_curves(out / "logs" / "metrics.csv", out / "training_curves.png")
+    except Exception as e:  # a plot must not lose a finished run
+        print(f"warning: could not plot training curves: {e}")
+    return metrics
+
+
+def _make_student(module: PoseModule, cfg: dict) -> None:
+    """Teacher -> student (SeS-GCN): sparse masks from a trained teacher, fresh weights.
+
+    The student's config (``sparse=True`` and its threshold) replaces the model kwargs, so its
+    checkpoints rebuild it; the masks travel in the state_dict.
+    """
+    from ..pipeline import resolve_checkpoint
+
+    teacher = load_model_file(resolve_checkpoint(cfg["model"]["teacher"]))
+    make = getattr(type(teacher.model), "make_student", None)
+    if make is None or teacher.model_name != cfg["model"]["name"]:
+        raise PosegraphError(f"{cfg['model']['teacher']}: a {teacher.model_name!r} teacher cannot make a "
+                             f"{cfg['model']['name']!r} student")
+    student = make(teacher.model, threshold=float(cfg["model"].get("threshold", 0.03)))
+    module.pipeline.model = student
+    module.pipeline.model_kwargs = dict(student.config)
+    cfg["model"]["kwargs"] = dict(student.config)
+    module.config = cfg
+
+
+def _headline(metrics: dict) -> dict:
+    h = {k: metrics[k] for k in ("steps", "best_val_mpjpe", "params") if k in metrics}
+    for s in ("gt", "noisy"):
+        rep = metrics.get(f"test_{s}")
+        if rep:
+            for k in ("mpjpe", "p_mpjpe", "mpjpe_at", "mpjpe_upto"):
+                if k in rep:
+                    h[f"test_{s}_{k}"] = rep[k]
+    return h
+
+
+def plot_curves(csv_path: Path, png_path: Path) -> Path:
+    """Training loss and validation MPJPE against step (PNG)."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(open(csv_path)))
+    def series(key):
+        pts = [(int(r["step"]), float(r[key])) for r in rows if r.get(key) not in (None, "")]
+        return tuple(zip(*pts)) if pts else ((), ())
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    s, v = series("train_loss")
+    axes[0].plot(s, v, lw=0.8)
+    axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    for key, lab in (("train_mpjpe", "train"), ("val_mpjpe", "validation")):
+        s, v = series(key)
+        axes[1].plot(s, v, marker="o" if key == "val_mpjpe" else None, lw=0.8, label=lab)
+    axes[1].set(xlabel="step", ylabel="MPJPE (mm)", title="MPJPE")
+    axes[1].legend()
+    fig.tight_layout()
+    from ..fileio import atomic_path
+
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return png_path

@@ -1,0 +1,230 @@
+"""Lifting models: shapes, losses, training steps, hooks, parameter counts and ONNX export."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from posegraph.errors import PosegraphError, ShapeError
+from posegraph.models import build_model, model_task
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small tensors: intra-op threads only add contention on the shared cores."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+# (registry name, constructor kwargs): every lifting model of this file and its main options
+CONFIGS = [
+    ("baseline", {}),
+    ("resgcn", {"conv": "vanilla"}),
+    ("resgcn", {"conv": "decoupled"}),
+    ("resgcn", {"conv": "semantic", "non_local": True, "dropout": 0.1}),
+    ("resgcn", {"conv": "semantic_cw"}),
+    ("semgcn", {}),
+    ("semgcn", {"non_local": False, "channel_wise": True}),
+    ("global-node", {}),
+    ("global-node", {"aux": "cluster", "num_clusters": 5}),
+    ("global-node", {"aux": "embedding", "embed_dim": 10}),
+    ("graphmdn", {"level": "node"}),
+    ("graphmdn", {"level": "pose"}),
+    ("modulated-gcn", {}),
+]
+SMALL = {"hidden": 32, "num_blocks": 2}  # for the training-step test
+
+
+def _ids(cfgs):
+    return [n + "".join(f"-{k}={v}" for k, v in kw.items()) for n, kw in cfgs]
+
+
+def _data(B=16, J=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, J, 2, generator=g)
+    y = 0.3 * torch.randn(B, J, 3, generator=g)
+    y[:, 0] = 0.0  # pelvis-relative
+    return x, y
+
+
+def _pose(out):
+    return out["pose"] if isinstance(out, dict) else out
+
+
+def _build(name, kw, small=False, **extra):
+    kw = dict(kw, **extra)
+    if small:
+        kw.update({"linear_size": 256} if name == "baseline" else SMALL)
+    m = build_model(name, **kw)
+    if hasattr(m, "prepare"):
+        g = np.random.default_rng(0)
+        m.prepare(0.3 * g.standard_normal((40, m.num_joints, 3)), g.standard_normal((40, m.num_joints, 2)))
+    return m
+
+
+def test_all_registered_as_lift():
+    for name in {n for n, _ in CONFIGS}:
+        assert model_task(name) == "lift"
+
+
+def test_parameter_counts():
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert 4.2e6 <= count(build_model("baseline")) <= 4.4e6  # Martinez et al.: ~4.3M
+    assert abs(count(build_model("semgcn", non_local=False)) - 0.27e6) <= 0.027e6  # Zhao et al.: 0.27M
+    assert abs(count(build_model("semgcn")) - 0.43e6) <= 0.043e6  # with non-local: 0.43M
+    assert abs(count(build_model("modulated-gcn")) - 0.29e6) <= 0.029e6  # Zou & Tang: 0.29M
+    # vanilla conv has one weight per layer: about half of SemGCN's
+    assert count(build_model("resgcn")) < count(build_model("resgcn", conv="decoupled"))
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=_ids(CONFIGS))
+def test_forward_loss_and_training(name, kw):
+    torch.manual_seed(0)
+    m = _build(name, kw, small=True)
+    x, y = _data()
+    m.eval()
+    with torch.no_grad():
+        out = m(x)
+    pose = _pose(out)
+    assert pose.shape == (16, 16, 3) and bool(torch.isfinite(pose).all())
+    m.train()
+    opt = torch.optim.Adam(m.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(12):
+        opt.zero_grad()
+        loss, logs = m.loss(m(x), y)
+        assert loss.dim() == 0 and bool(torch.isfinite(loss))
+        assert all(isinstance(v, torch.Tensor) for v in logs.values())
+        loss.backward()
+        opt.step()
+        if hasattr(m, "after_optimizer_step"):
+            m.after_optimizer_step()
+        losses.append(float(loss.detach()))
+    assert np.mean(losses[-3:]) < np.mean(losses[:3]), losses
+
+
+@pytest.mark.parametrize("name", ["baseline", "resgcn", "semgcn", "global-node", "graphmdn", "modulated-gcn"])
+def test_h36m17(name):
+    m = build_model(name, skeleton="h36m17", **({} if name == "baseline" else SMALL)).eval()
+    with torch.no_grad():
+        pose = _pose(m(torch.randn(3, 17, 2)))
+    assert pose.shape == (3, 17, 3)
+    with pytest.raises(ShapeError):
+        m(torch.randn(3, 16, 2))
+
+
+def test_baseline_pelvis_zero_and_max_norm():
+    m = build_model("baseline").eval()
+    with torch.no_grad():
+        m.output.weight.mul_(10)
+        out = m(torch.randn(4, 16, 2))
+    assert bool((out[:, 0] == 0).all()) and bool((out[:, 1:].abs() > 0).all())
+    m.after_optimizer_step()
+    m.requires_grad_(False)
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.Linear):
+            assert float(torch.linalg.vector_norm(mod.weight, dim=1).max()) <= 1 + 1e-5
+
+
+def test_global_node_outputs_and_clusters():
+    m = build_model("global-node", aux="cluster", num_clusters=4, hidden=32, num_blocks=1)
+    x, y = _data(B=6)
+    with pytest.raises(PosegraphError):
+        m.loss(m(x), y)  # K-means not run yet
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((4, 16, 3))
+    centres[:, 0] = 0
+    train = np.concatenate([c + 0.01 * rng.standard_normal((10, 16, 3)) for c in centres])
+    train[:, 0] = 0
+    m.prepare(train, np.zeros((40, 16, 2)))
+    assert bool(m.clusters_fitted)
+    labels = m.cluster_labels(torch.tensor(centres + 1.0, dtype=torch.float32))  # root moved: labels unchanged
+    fitted = m.centroids.numpy().reshape(4, 16, 3)
+    nearest = [int(np.argmin(((fitted - c) ** 2).sum((1, 2)))) for c in centres]
+    assert labels.tolist() == nearest and len(set(nearest)) == 4
+    out = m(x)
+    assert out["global"].shape == (6, 32) and out["cluster_logits"].shape == (6, 4)
+    _, logs = m.loss(out, y)
+    assert "cluster_ce" in logs
+    e = build_model("global-node", aux="embedding", embed_dim=10, hidden=32, num_blocks=1)
+    out = e(x)
+    assert out["embedding"].shape == (6, 10) and out["decoded"].shape == (6, 16, 3)
+    # state dict round trip keeps the centroids
+    m2 = build_model("global-node", aux="cluster", num_clusters=4, hidden=32, num_blocks=1)
+    m2.load_state_dict(m.state_dict())
+    assert bool(m2.clusters_fitted) and torch.equal(m2.centroids, m.centroids)
+
+
+@pytest.mark.parametrize("level", ["node", "pose"])
+def test_graphmdn_outputs(level):
+    m = build_model("graphmdn", level=level, num_kernels=3, **SMALL).eval()
+    with torch.no_grad():
+        out = m(torch.randn(4, 16, 2))
+    assert out["hypotheses"].shape == (4, 3, 16, 3)
+    assert out["weights"].shape == out["sigma"].shape == (4, 16, 3)
+    torch.testing.assert_close(out["pose"], torch.einsum("bjm,bmjd->bjd", out["weights"], out["hypotheses"]))
+    if level == "pose":
+        torch.testing.assert_close(out["weights"], out["weights"][:, :1].expand_as(out["weights"]))
+        k = out["weights"][:, 0].argmax(-1)
+        torch.testing.assert_close(out["pose_highest"], out["hypotheses"][torch.arange(4), k])
+
+
+# ----------------------------------------------------------------------------- ONNX
+
+def _export_and_compare(m, tmp_path, dynamo: bool):
+    import onnxruntime as ort
+
+    m.eval()
+    x = torch.randn(2, m.num_joints, 2)
+    with torch.no_grad():
+        ref = m(x)
+    names = list(ref) if isinstance(ref, dict) else ["pose"]
+    path = str(tmp_path / "model.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            prog = torch.onnx.export(m, (x,), dynamo=True, input_names=["x"], output_names=names,
+                                     dynamic_shapes=({0: torch.export.Dim("batch")},))
+            prog.save(path)
+        else:
+            torch.onnx.export(m, (x,), path, dynamo=False, input_names=["x"], output_names=names,
+                              dynamic_axes={"x": {0: "batch"}, **{k: {0: "batch"} for k in names}})
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for B in (1, 5):
+        xb = torch.randn(B, m.num_joints, 2)
+        with torch.no_grad():
+            want = m(xb)
+        want = [want[k] for k in names] if isinstance(want, dict) else [want]
+        got = sess.run(names, {"x": xb.numpy()})
+        for n, g, w in zip(names, got, want):
+            np.testing.assert_allclose(g, w.numpy(), atol=1e-4, rtol=1e-4, err_msg=n)
+
+
+ONNX_CONFIGS = [
+    ("baseline", {}),
+    ("resgcn", {"conv": "decoupled"}),
+    ("resgcn", {"conv": "semantic_cw", "hidden": 64, "num_blocks": 2}),
+    ("semgcn", {}),
+    ("global-node", {"aux": "cluster", "num_clusters": 5}),
+    ("global-node", {"aux": "embedding"}),
+    ("graphmdn", {"level": "node"}),
+    ("graphmdn", {"level": "pose", "hidden": 64, "num_blocks": 2}),
+    ("modulated-gcn", {}),
+]
+
+
+@pytest.mark.parametrize("name,kw", ONNX_CONFIGS, ids=_ids(ONNX_CONFIGS))
+def test_onnx_export_dynamic_batch(name, kw, tmp_path):
+    torch.manual_seed(0)
+    _export_and_compare(_build(name, kw), tmp_path, dynamo=False)
+
+
+def test_onnx_export_dynamo(tmp_path):
+    """The torch.export-based exporter works too (slower, so one model only)."""
+    pytest.importorskip("onnxscript")
+    torch.manual_seed(0)
+    _export_and_compare(build_model("graphmdn", hidden=32, num_blocks=1), tmp_path, dynamo=True)
