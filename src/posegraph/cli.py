@@ -160,6 +160,30 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
 
 
 @app.command()
+def forecast(input: Path = typer.Argument(..., help="Past motion: .amc (+ .asf beside it or --skeleton), .bvh, exp-map .txt, or .npz with positions (frames x 17 x 3, metres, +y up) and fps."),
+             checkpoint: str = typer.Option("sts-gcn", help="Shipped forecasting model (sts-gcn, ses-gcn) or a model file."),
+             out: Path = typer.Option(..., help="Output folder (forecast.npz, forecast.json, forecast.gif)."),
+             skeleton: Optional[Path] = typer.Option(None, help="ASF skeleton of an .amc input (default: the only .asf beside it)."),
+             frame: Optional[int] = typer.Option(None, help="Last observed frame, at 25 fps (default: the input's last frame)."),
+             plot: bool = typer.Option(False, help="Also write an animation (GIF) of past, predicted and true motion."),
+             overwrite: bool = typer.Option(False, help="Write into a non-empty --out.")):
+    """Forecast the next second of motion after 10 observed frames (400 ms at 25 fps).
+
+    Examples:
+      posegraph forecast ../shared/data/cmu/subjects/17/17_10.amc --frame 100 --out fc --plot
+      posegraph forecast walk.bvh --checkpoint ses-gcn --out fc
+    """
+    from .forecast import forecast_input
+
+    r = forecast_input(input, checkpoint, out, skeleton=skeleton, frame=frame, plot=plot, overwrite=overwrite)
+    msg = f"wrote {out}/forecast.npz and forecast.json ({len(r['horizon_ms'])} frames predicted by {r['model']})"
+    if "mpjpe_mm_per_frame" in r:
+        e = r["mpjpe_mm_per_frame"]
+        msg += f"; MPJPE vs the true continuation: {e[min(9, len(e) - 1)]:.0f} mm at {r['horizon_ms'][min(9, len(e) - 1)]} ms"
+    typer.echo(msg)
+
+
+@app.command()
 def models():
     """List the registered architectures and the shipped pretrained models."""
     from .models import list_models

@@ -88,3 +88,41 @@ def lift_figure(p2d: np.ndarray, pred: np.ndarray, gt: np.ndarray | None, skelet
             fig.savefig(tmp, dpi=90, format=Path(path).suffix.lstrip(".") or "png")
         plt.close(fig)
     return fig
+
+
+def forecast_animation(past: np.ndarray, pred: np.ndarray, true: np.ndarray | None, skeleton="h36m17",
+                       path: str | os.PathLike = "forecast.gif", fps: float = 25.0, radius: float = 1.0):
+    """GIF of a forecast: the observed frames (grey), then the prediction (red) beside the true
+    continuation (green) where available. Poses are world-frame (+y up), pelvis-relative."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    sk = get_skeleton(skeleton)
+    frames = [("observed", p, None) for p in past]
+    for k, p in enumerate(pred):
+        frames.append((f"+{1000 * (k + 1) / fps:.0f} ms", p, None if true is None or k >= len(true) else true[k]))
+    fig = plt.figure(figsize=(4.2, 4.2))
+    ax = fig.add_subplot(111, projection="3d")
+
+    def draw(i):
+        ax.cla()
+        label, p, t = frames[i]
+        if label == "observed":
+            draw_3d(ax, p, sk, camera_frame=False, color="0.35", radius=radius)
+        else:
+            draw_3d(ax, p, sk, camera_frame=False, color="tab:red", radius=radius)
+            if t is not None:
+                draw_3d(ax, t, sk, camera_frame=False, color="tab:green", alpha=0.6, radius=radius)
+        ax.set_title(f"{label}   (grey: observed, red: predicted, green: true)", fontsize=7)
+        return []
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), blit=False)
+    from .fileio import atomic_path
+
+    with atomic_path(path) as tmp:
+        anim.save(tmp, writer=PillowWriter(fps=fps / 2))
+    plt.close(fig)
+    return Path(path)

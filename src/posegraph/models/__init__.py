@@ -5,6 +5,6 @@ joints; forecasting models map ``(B, T_in, J, 3)`` past poses to ``(B, T_out, J,
 """
 
 from .registry import build_model, list_models, model_task, register_model
-from . import trivial, baseline, resgcn, semgcn, global_node, graphmdn, modulated_gcn, sts_gcn, ses_gcn  # noqa: F401  (registration)
+from . import trivial, baseline, resgcn, semgcn, semgcn_image, global_node, graphmdn, modulated_gcn, sts_gcn, ses_gcn  # noqa: F401  (registration)
 
 __all__ = ["build_model", "list_models", "model_task", "register_model"]
