@@ -4,6 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
+DETECT_VENV  ?= .venv-detect
+DETECT_STAMP := $(DETECT_VENV)/.installed
 
 .PHONY: install test test-fast demo data benchmarks clean
 
@@ -16,7 +18,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The tests include the video path, so `make test` also sets up the detector's venv.
+test: $(STAMP) $(DETECT_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider --timeout=900 tests
 
 test-fast: $(STAMP)
@@ -31,13 +34,10 @@ data: $(STAMP)
 # Optional: the offline 2D detector (mediapipe 0.10.21 bundles its BlazePose models; it pins
 # numpy<2 and protobuf<5, so it lives in its own venv). `posegraph lift VIDEO` runs
 # $(DETECT_VENV)/bin/python -m posegraph.detect.mediapipe_pose (or $$POSEGRAPH_DETECT_PYTHON).
-DETECT_VENV  ?= .venv-detect
-DETECT_STAMP := $(DETECT_VENV)/.installed
-
-$(DETECT_STAMP): pyproject.toml
+$(DETECT_STAMP): pyproject.toml requirements-detect.lock
 	$(PYTHON) -m venv $(DETECT_VENV)
 	$(DETECT_VENV)/bin/pip install -q --upgrade pip
-	$(DETECT_VENV)/bin/pip install -q mediapipe==0.10.21 "numpy<2"
+	$(DETECT_VENV)/bin/pip install -q -c requirements-detect.lock mediapipe==0.10.21 "numpy<2"
 	$(DETECT_VENV)/bin/pip install -q --no-deps -e .
 	touch $(DETECT_STAMP)
 
@@ -45,4 +45,4 @@ $(DETECT_STAMP): pyproject.toml
 detect-env: $(DETECT_STAMP)
 
 clean:
-	rm -rf $(VENV) posegraph-demo .pytest_cache
+	rm -rf $(VENV) $(DETECT_VENV) posegraph-demo .pytest_cache

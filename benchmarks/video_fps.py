@@ -88,7 +88,7 @@ def main(argv=None) -> int:
         "detector start-up (one-frame run)": (t_start, None),
         "lifter, all frames in one batch": (t_batch, F / t_batch),
         "lifter, one frame at a time": (t_single, F / t_single),
-        "renderer (frame + 2D | 3D, MP4)": (t_render, F / t_render),
+        "renderer (frame and 2D beside 3D, MP4)": (t_render, F / t_render),
         "end to end, `posegraph lift VIDEO`": (t_e2e, F / t_e2e),
         "end to end with --render": (t_e2e_r, F / t_e2e_r),
     }

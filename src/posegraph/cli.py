@@ -255,6 +255,32 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
                f"filled): {res['npz']}, {res['json']}" + (f", {res['video']}" if res["video"] else ""))
 
 
+@app.command()
+def export(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. semgcn) or a model file / run dir."),
+           format: str = typer.Option("onnx", "--format", help="Export format (onnx)."),
+           out: Path = typer.Option(..., help="Output file, e.g. semgcn.onnx."),
+           opset: int = typer.Option(17, help="ONNX opset version."),
+           overwrite: bool = typer.Option(False, help="Replace an existing --out file.")):
+    """Export a model to ONNX: the whole pipeline (normalisation included), dynamic batch size,
+    one named output per model output ("pose" always), metadata in metadata_props.
+
+    Examples:
+      posegraph export --checkpoint semgcn --format onnx --out semgcn.onnx
+      posegraph export --checkpoint runs/graphmdn/model.pt --out graphmdn.onnx --opset 18 --overwrite
+    """
+    from .pipeline import load_model_file, resolve_checkpoint
+    from .runtime import export_onnx, output_names
+
+    if format.lower() != "onnx":
+        raise PosegraphError(f"--format {format!r} is not supported; use onnx")
+    if out.exists() and not overwrite:
+        raise PosegraphError(f"{out}: exists (pass --overwrite to replace it)")
+    pipe = load_model_file(resolve_checkpoint(checkpoint))
+    path = export_onnx(pipe, out, opset=opset, overwrite=overwrite)
+    typer.echo(f"exported {pipe.model_name} ({pipe.task}, {pipe.skeleton.name}) to {path} "
+               f"(opset {opset}; outputs: {', '.join(output_names(pipe))}; {path.stat().st_size / 1e6:.1f} MB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors, exit code 2 (``--debug`` shows the traceback)."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -37,3 +37,15 @@ class CheckpointError(PosegraphError):
 
 class ShapeError(PosegraphError, ValueError):
     """An array has the wrong shape, dtype or non-finite values."""
+
+
+class ArrayFormatError(FormatError, ShapeError):
+    """An array in a file has the wrong shape or dtype, or non-finite values.
+
+    Both a :class:`FormatError` (the message names the file and the array:
+    ``FILE[KEY]: problem (expected ...)``) and a :class:`ShapeError`.
+    """
+
+
+class PosegraphWarning(UserWarning):
+    """A suspicious but readable input, e.g. a motion whose stature suggests the wrong units."""

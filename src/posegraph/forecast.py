@@ -33,21 +33,18 @@ def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None =
     if not path.exists():
         raise PosegraphError(f"{path}: input not found")
     if path.suffix.lower() == ".npz":
-        try:
-            z = np.load(path, allow_pickle=False)
-        except Exception as e:
-            raise FormatError(path, f"cannot read npz: {e}") from None
-        with z:
-            if "positions" not in z.files:
-                raise FormatError(path, "missing array (expected positions: frames x 17 x 3, metres)", "positions")
-            if "fps" not in z.files:
-                raise FormatError(path, "missing frame rate", "fps")
-            pos, fps = np.asarray(z["positions"], dtype=np.float64), float(z["fps"])
-        if pos.ndim != 3 or pos.shape[1:] != (17, 3):
+        from .io.npzfile import float_array, float_scalar, read_npz
+
+        z = read_npz(path, keys=("positions", "fps"))
+        if "positions" not in z:
+            raise FormatError(path, "missing array (expected positions: frames x 17 x 3, metres)", "positions")
+        if "fps" not in z:
+            raise FormatError(path, "missing frame rate", "fps")
+        pos = float_array(z["positions"], path, "positions", 3, "(frames, 17, 3) positions in metres", limit=1e4)
+        if pos.shape[1:] != (17, 3):
             raise FormatError(path, f"shape {pos.shape}, expected (frames, 17, 3)", "positions")
-        if not np.isfinite(pos).all():
-            raise FormatError(path, "non-finite values (NaN/inf)", "positions")
-        return pos, fps
+        fps = float_scalar(z["fps"], path, "fps", "a frame rate in [1, 10000] Hz", low=1.0, high=1e4)
+        return pos.astype(np.float64), fps
     from .io.read import read_motion
 
     kw = {"asf": skeleton} if skeleton is not None and path.suffix.lower() == ".amc" else {}

@@ -336,14 +336,14 @@ def _frame_source(video, image, images, frame_ids):
             yield None
 
 
-def _downscale(img: np.ndarray, max_w: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    if w <= max_w:
-        return img
+def _fit_rgba(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize to ``size = (w, h)`` pixels (the panel's size, so matplotlib need not resample) as RGBA."""
     from PIL import Image
 
-    nh = max(1, round(h * max_w / w))
-    return np.asarray(Image.fromarray(img).resize((max_w, nh), Image.BILINEAR))
+    im = Image.fromarray(np.ascontiguousarray(img[..., :3]))
+    if im.size != size:
+        im = im.resize(size, Image.BILINEAR)
+    return np.asarray(im.convert("RGBA"))
 
 
 def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, image_size, frame_ids=None,
@@ -381,7 +381,7 @@ def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, ima
     ax3 = fig.add_axes([left_w / width_px, 0.0, 420 / width_px, 0.92], projection="3d")
     ax2.set_axis_off()
     canvas = np.full((8, 8, 3), 200, np.uint8)
-    im = ax2.imshow(canvas, extent=(0, W, H, 0), interpolation="bilinear")
+    im = ax2.imshow(canvas, extent=(0, W, H, 0), interpolation="nearest")
     ax2.set_xlim(0, W), ax2.set_ylim(H, 0)
     cols2, cols3 = _bone_colors(sk2), _bone_colors(sk3)
     lines2 = [ax2.plot([], [], color=c, lw=2.5)[0] for c in cols2]
@@ -413,7 +413,7 @@ def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, ima
         with VideoWriter(path, fps=fps) as wr:
             for i, frame in enumerate(_frame_source(video, image, images, frame_ids)):
                 if frame is not None:
-                    im.set_data(_downscale(frame, 2 * left_w))
+                    im.set_data(_fit_rgba(frame, (left_w, left_h)))
                 elif i == 0:
                     im.set_data(canvas)
                 P = p2d[i]

@@ -60,7 +60,7 @@ class Pipeline(nn.Module):
     """Normalise -> model -> de-normalise, for one task and joint set.
 
     Lifting: ``(B, J, 2)`` -> ``(B, J, 3)`` (or a dict with ``pose`` for models with extra
-    outputs; their output normalisation must be the identity). Forecasting:
+    outputs). Forecasting:
     ``(B, T_in, J, 3)`` -> ``(B, T_out, J, 3)``.
     """
 
@@ -81,9 +81,17 @@ class Pipeline(nn.Module):
         return self.model(self.in_norm(x))
 
     def denormalize(self, out):
-        if isinstance(out, dict):
-            return out  # models with dict outputs use identity output normalisation
-        return self.out_norm.inverse(out)
+        """Model units -> metres. Dict outputs: poses and hypotheses are mapped back; each
+        kernel's isotropic ``sigma`` (B, J, M) is scaled by the joint's mean output std."""
+        if not isinstance(out, dict):
+            return self.out_norm.inverse(out)
+        res = dict(out)
+        for key in ("pose", "pose_highest", "hypotheses"):
+            if key in res:
+                res[key] = self.out_norm.inverse(res[key])
+        if "sigma" in res:
+            res["sigma"] = res["sigma"] * self.out_norm.std.mean(-1)[:, None]
+        return res
 
     def forward(self, x: torch.Tensor):
         return self.denormalize(self.raw(x))
@@ -123,28 +131,68 @@ def save_model_file(path: str | os.PathLike, pipeline: Pipeline, *, config: dict
 
 
 def read_model_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and validate a model file's dict (no network built)."""
+    """Read and validate a model file's dict (no network built).
+
+    Every problem (missing, truncated or corrupt file, another program's file, a newer format,
+    missing or mistyped keys) is a :class:`CheckpointError` naming the file.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a model file")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+        msg = " ".join(str(e).split())[:200]
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {msg})") from None
     if isinstance(blob, dict) and "state_dict" in blob and "posegraph" in blob:  # a Lightning .ckpt
+        if not isinstance(blob["posegraph"], dict) or not isinstance(blob["state_dict"], dict):
+            raise CheckpointError(f"{path}: Lightning checkpoint with a malformed 'posegraph' or 'state_dict' entry")
         meta = dict(blob["posegraph"])
         meta["state_dict"] = {k[len("pipeline."):]: v for k, v in blob["state_dict"].items()
-                              if k.startswith("pipeline.")}
+                              if isinstance(k, str) and k.startswith("pipeline.")}
         blob = meta
     if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
         raise CheckpointError(f"{path}: not a posegraph model file (no '{MODEL_FORMAT}' format tag)")
-    if int(blob.get("format_version", 0)) > MODEL_FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format version {blob['format_version']} is newer than this library "
+    version = blob.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CheckpointError(f"{path}: format_version is {version!r}, expected an integer")
+    if version > MODEL_FORMAT_VERSION:
+        raise CheckpointError(f"{path}: format version {version} is newer than this library "
                               f"reads ({MODEL_FORMAT_VERSION}); upgrade posegraph")
     for key in ("task", "model", "skeleton", "state_dict"):
         if key not in blob:
             raise CheckpointError(f"{path}: missing key {key!r}")
+    model = blob["model"]
+    if (not isinstance(model, dict) or not isinstance(model.get("name"), str)
+            or not isinstance(model.get("kwargs", {}), dict)
+            or not all(isinstance(k, str) for k in model.get("kwargs", {}))):
+        raise CheckpointError(f"{path}: 'model' must be {{'name': str, 'kwargs': dict}}, got {_short(model)}")
+    state = blob["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise CheckpointError(f"{path}: 'state_dict' must map names to tensors")
+    if not isinstance(blob["skeleton"], dict):
+        raise CheckpointError(f"{path}: 'skeleton' must be a dict, got {_short(blob['skeleton'])}")
     return blob
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _file_skeleton(path, d: dict) -> Skeleton:
+    try:
+        sk = Skeleton.from_dict(d)
+        ok = (isinstance(sk.name, str) and len(sk.joints) > 0 and all(isinstance(j, str) for j in sk.joints)
+              and len(sk.parents) == len(sk.joints) and all(-1 <= p < len(sk.joints) for p in sk.parents))
+    except Exception:
+        ok = False
+    if not ok:
+        raise CheckpointError(f"{path}: malformed 'skeleton' entry (expected name, joints, parents): {_short(d)}")
+    return sk
 
 
 def load_model_file(path: str | os.PathLike, skeleton: str | Skeleton | None = None,
@@ -152,10 +200,12 @@ def load_model_file(path: str | os.PathLike, skeleton: str | Skeleton | None = N
     """Build the pipeline a model file describes and load its weights.
 
     ``skeleton``/``model_name``, if given, must match the file's, else a
-    :class:`CheckpointError` says what differs.
+    :class:`CheckpointError` says what differs. The network is first built on PyTorch's
+    ``meta`` device (no memory) and its parameter shapes compared with the file's, so a
+    damaged config cannot allocate a huge network; non-finite weights are refused.
     """
     blob = read_model_file(path)
-    saved_sk = Skeleton.from_dict(blob["skeleton"])
+    saved_sk = _file_skeleton(path, blob["skeleton"])
     if skeleton is not None:
         want = get_skeleton(skeleton)
         if want.joints != saved_sk.joints or want.parents != saved_sk.parents:
@@ -164,17 +214,44 @@ def load_model_file(path: str | os.PathLike, skeleton: str | Skeleton | None = N
     name, kwargs = blob["model"]["name"], blob["model"].get("kwargs", {})
     if model_name is not None and model_name != name:
         raise CheckpointError(f"{path}: checkpoint holds model {name!r}, not {model_name!r}")
+    state = blob["state_dict"]
+    try:
+        with torch.device("meta"):
+            shape_only = Pipeline(name, kwargs)
+    except PosegraphError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    except Exception as e:
+        raise CheckpointError(f"{path}: model {name!r} cannot be built from the file's kwargs "
+                              f"{_short(kwargs)} ({type(e).__name__}: {' '.join(str(e).split())[:150]})") from None
+    if shape_only.skeleton.joints != saved_sk.joints:
+        raise CheckpointError(f"{path}: model config builds skeleton {shape_only.skeleton.name!r}, file says {saved_sk.name!r}")
+    want_state = shape_only.state_dict()
+    missing = sorted(set(want_state) - set(state))
+    unexpected = sorted(set(state) - set(want_state))
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: weights do not fit model {name!r}: missing {missing[:5]}, "
+                              f"unexpected {unexpected[:5]}")
+    for k, v in want_state.items():
+        if tuple(state[k].shape) != tuple(v.shape):
+            raise CheckpointError(f"{path}: weights do not fit model {name!r}: {k!r} has shape "
+                                  f"{tuple(state[k].shape)}, the file's config expects {tuple(v.shape)}")
+        if state[k].is_floating_point() != v.is_floating_point() or state[k].is_complex():
+            raise CheckpointError(f"{path}: weight {k!r} has dtype {state[k].dtype}, expected {v.dtype}")
+        if state[k].is_floating_point() and not bool(torch.isfinite(state[k]).all()):
+            raise CheckpointError(f"{path}: weight {k!r} holds NaN/inf values")
+        if (k.endswith("_norm.std") and bool((state[k] <= 0).any())) or \
+                (k.endswith("running_var") and bool((state[k] < 0).any())):
+            raise CheckpointError(f"{path}: {k!r} holds values <= 0 (expected a positive scale)")
+    del shape_only
     try:
         pipe = Pipeline(name, kwargs)
     except PosegraphError as e:
         raise CheckpointError(f"{path}: {e}") from None
-    if pipe.skeleton.joints != saved_sk.joints:
-        raise CheckpointError(f"{path}: model config builds skeleton {pipe.skeleton.name!r}, file says {saved_sk.name!r}")
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in blob["state_dict"].items()}
-    missing, unexpected = pipe.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(f"{path}: weights do not fit model {name!r}: missing {sorted(missing)[:5]}, "
-                              f"unexpected {sorted(unexpected)[:5]}")
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    try:
+        pipe.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: weights do not fit model {name!r} ({' '.join(str(e).split())[:200]})") from None
     pipe.metadata = {k: blob.get(k) for k in ("benchmark", "split", "library_version", "metrics", "config")}
     pipe.eval()
     return pipe.to(map_location)
@@ -209,3 +286,13 @@ def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
 def pretrained(name: str, map_location: str | torch.device = "cpu") -> Pipeline:
     """Load a model shipped with posegraph by name, e.g. ``pretrained("semgcn")``."""
     return load_model_file(resolve_checkpoint(name), map_location=map_location)
+
+
+def ship_model(src: str | os.PathLike, name: str) -> Path:
+    """Copy a trained model file into the package's pretrained models as ``name`` (weights only)."""
+    blob = read_model_file(src)
+    pipe = load_model_file(src)
+    dst = pretrained_dir() / f"{name}.pt"
+    save_model_file(dst, pipe, config=blob.get("config"), metrics=blob.get("metrics"),
+                    benchmark=blob.get("benchmark"), split=blob.get("split"))
+    return dst

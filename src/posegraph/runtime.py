@@ -22,7 +22,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
@@ -149,7 +149,7 @@ def export_onnx(pipe, path: str | os.PathLike, opset: int = DEFAULT_OPSET, *, ov
     if path.is_dir():
         raise PosegraphError(f"{path}: is a directory, expected an .onnx file name")
     if not 7 <= int(opset) <= 25:
-        raise PosegraphError(f"opset {opset} is out of range (use 13..20; default {DEFAULT_OPSET})")
+        raise PosegraphError(f"opset {opset} is out of range (7..25; default {DEFAULT_OPSET})")
     was = pipe.training
     pipe.eval()
     try:

@@ -140,26 +140,41 @@ class Benchmark:
 
 
 def load_benchmark_file(name_or_path: str | os.PathLike) -> Benchmark:
-    """Load ``mocap_lift``/``mocap_forecast`` (by name, from the package) or any path."""
+    """Load ``mocap_lift``/``mocap_forecast`` (by name, from the package) or any path.
+
+    Every array is checked (keys, dtypes, shapes, finite positions, consistent offsets and
+    labels, a positive frame rate, a format version this library knows); a problem is a
+    :class:`FormatError` naming the file and the array.
+    """
+    from ..io.npzfile import float_array, float_scalar, int_scalar, label_array, read_npz
+
     p = Path(name_or_path)
     if not p.suffix:
         p = benchmark_dir() / f"{str(name_or_path).replace('-', '_')}.npz"
     if not p.exists():
         raise PosegraphError(f"{p}: benchmark file not found (run `posegraph data build`)")
-    try:
-        z = np.load(p, allow_pickle=False)
-    except Exception as e:  # zipfile/pickle errors of a corrupt file
-        raise FormatError(p, f"cannot read npz: {e}") from None
-    with z:
-        for key in ("positions", "seq_offsets", "fps", "stride", "format_version") + _SEQ_KEYS:
-            if key not in z.files:
-                raise FormatError(p, "missing array", key)
-        version = int(z["format_version"])
-        if version > FORMAT_VERSION:
-            raise FormatError(p, f"format version {version} is newer than this library knows ({FORMAT_VERSION}); upgrade posegraph",
-                              "format_version")
-        b = Benchmark(z["positions"], z["seq_offsets"], *(z[k] for k in _SEQ_KEYS),
-                      fps=float(z["fps"]), stride=int(z["stride"]), path=p)
-    if b.positions.ndim != 3 or b.positions.shape[1:] != (17, 3) or b.seq_offsets[-1] != len(b.positions):
-        raise FormatError(p, f"positions of shape {b.positions.shape} do not match seq_offsets", "positions")
-    return b
+    z = read_npz(p)
+    for key in ("positions", "seq_offsets", "fps", "stride", "format_version") + _SEQ_KEYS:
+        if key not in z:
+            raise FormatError(p, "missing array", key)
+    version = int_scalar(z["format_version"], p, "format_version")
+    if version > FORMAT_VERSION:
+        raise FormatError(p, f"format version {version} is newer than this library knows ({FORMAT_VERSION}); upgrade posegraph",
+                          "format_version")
+    positions = float_array(z["positions"], p, "positions", 3, "(frames, 17, 3) positions in metres", limit=1e4)
+    if positions.shape[1:] != (17, 3):
+        raise FormatError(p, f"shape {positions.shape}, expected (frames, 17, 3)", "positions")
+    offsets = z["seq_offsets"]
+    if offsets.dtype == bool or offsets.dtype.kind not in "iu" or offsets.ndim != 1 or len(offsets) < 2:
+        raise FormatError(p, f"{offsets.dtype} array of shape {offsets.shape}, expected (takes + 1,) integers",
+                          "seq_offsets")
+    offsets = offsets.astype(np.int64)
+    if offsets[0] != 0 or (np.diff(offsets) < 0).any() or offsets[-1] != len(positions):
+        raise FormatError(p, f"offsets must rise from 0 to the {len(positions)} frames of positions", "seq_offsets")
+    S = len(offsets) - 1
+    labels = [label_array(z[k], p, k, S, "str") for k in _SEQ_KEYS]
+    fps = float_scalar(z["fps"], p, "fps", "a frame rate in [1, 10000] Hz", low=1.0, high=1e4)
+    stride = int_scalar(z["stride"], p, "stride", "an integer >= 0")
+    if stride < 0:
+        raise FormatError(p, f"{stride}, expected an integer >= 0", "stride")
+    return Benchmark(positions, offsets, *labels, fps=fps, stride=stride, path=p)

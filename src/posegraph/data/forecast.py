@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import FormatError, PosegraphError
 from ..fileio import save_npz
+from ..io.npzfile import float_array, label_array, read_npz
 from .build import Benchmark, load_benchmark_file
 from .lift import validation_mask
 
@@ -77,31 +78,41 @@ class ForecastSamples:
 
     @classmethod
     def from_npz(cls, path: str | os.PathLike) -> "ForecastSamples":
+        """Read a file in the flat export layout.
+
+        ``past`` ``(N, T_in, J, 3)`` and ``future`` ``(N, T_out, J, 3)`` (finite real numbers,
+        every size >= 1) are required; missing labels default to ``"unknown"``/0, present ones
+        must be ``(N,)`` text (``source``, ``subject``, ``action``, ``seq``) or integers
+        (``start``). Anything else is a :class:`FormatError` naming the file and the array.
+        """
         path = Path(path)
-        try:
-            z = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise PosegraphError(f"{path}: file not found") from None
-        except Exception as e:
-            raise FormatError(path, f"cannot read npz: {e}") from None
-        with z:
-            for key in ("past", "future"):
-                if key not in z.files:
-                    raise FormatError(path, "missing array (a forecasting file needs past and future)", key)
-            past, future = z["past"], z["future"]
-            if past.ndim != 4 or past.shape[-1] != 3:
-                raise FormatError(path, f"shape {past.shape}, expected (N, T, J, 3)", "past")
-            if future.ndim != 4 or future.shape[0] != past.shape[0] or future.shape[2:] != past.shape[2:]:
-                raise FormatError(path, f"shape {future.shape} does not fit past {past.shape}", "future")
-            for key, arr in (("past", past), ("future", future)):
-                if not np.isfinite(arr).all():
-                    raise FormatError(path, "non-finite values (NaN/inf)", key)
-            n = len(past)
-            labels = {}
-            for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
-                                 ("seq", "unknown"), ("start", 0)):
-                labels[key] = z[key] if key in z.files else np.full(n, default)
-        return cls(past.astype(np.float32), future.astype(np.float32), **labels)
+        if not path.exists():
+            raise PosegraphError(f"{path}: file not found")
+        z = read_npz(path)
+        for key in ("past", "future"):
+            if key not in z:
+                raise FormatError(path, "missing array (a forecasting file needs past and future)", key)
+        past = float_array(z["past"], path, "past", 4, "(N, T, J, 3) positions in metres", limit=1e4)
+        if past.shape[-1] != 3:
+            raise FormatError(path, f"shape {past.shape}, expected (N, T, J, 3)", "past")
+        future = float_array(z["future"], path, "future", 4, "(N, T, J, 3) positions in metres", limit=1e4)
+        if future.shape[0] != past.shape[0] or future.shape[2:] != past.shape[2:]:
+            raise FormatError(path, f"shape {future.shape} does not fit past {past.shape} "
+                                    f"(expected ({past.shape[0]}, T, {past.shape[2]}, 3))", "future")
+        n = len(past)
+        labels = {}
+        for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
+                             ("seq", "unknown"), ("start", 0)):
+            if key in z:
+                labels[key] = label_array(z[key], path, key, n, "str" if isinstance(default, str) else "int")
+            else:
+                labels[key] = np.full(n, default)
+        with np.errstate(over="ignore"):
+            past32, future32 = past.astype(np.float32), future.astype(np.float32)
+        for key, a in (("past", past32), ("future", future32)):
+            if not np.isfinite(a).all():
+                raise FormatError(path, "values too large for float32", key)
+        return cls(past32, future32, **labels)
 
 
 def make_windows(bench: Benchmark, seq_mask: np.ndarray, stride: int, past: int = PAST,

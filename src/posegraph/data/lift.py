@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import FormatError, PosegraphError
 from ..fileio import save_npz
 from ..geometry import mocap_lift_cameras, normalize_screen
+from ..io.npzfile import float_array, label_array, read_npz
 from .build import Benchmark, load_benchmark_file
 
 NOISE_SIGMA_PX = 4.0
@@ -58,38 +59,38 @@ class LiftSamples:
     def from_npz(cls, path: str | os.PathLike) -> "LiftSamples":
         """Read a file in the flat export layout (``p2d``, ``p3d`` and labels).
 
-        Only ``p2d`` and ``p3d`` are required; missing labels default to ``"unknown"``/0.
+        Only ``p2d`` ``(N, J, 2)`` and ``p3d`` ``(N, J, 3)`` (finite real numbers, N, J >= 1)
+        are required; missing labels default to ``"unknown"``/0, present ones must be ``(N,)``
+        text (``source``, ``subject``, ``action``, ``seq``) or integers (``cam``, ``frame``).
+        Anything else is a :class:`FormatError` naming the file and the array.
         """
         path = Path(path)
-        try:
-            z = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise PosegraphError(f"{path}: file not found") from None
-        except Exception as e:
-            raise FormatError(path, f"cannot read npz: {e}") from None
-        with z:
-            for key in ("p2d", "p3d"):
-                if key not in z.files:
-                    raise FormatError(path, "missing array (a lifting file needs p2d and p3d)", key)
-            p2d, p3d = z["p2d"], z["p3d"]
-            n = len(p2d)
-            if p2d.ndim != 3 or p2d.shape[2] != 2:
-                raise FormatError(path, f"shape {p2d.shape}, expected (N, J, 2)", "p2d")
-            if p3d.shape != p2d.shape[:2] + (3,):
-                raise FormatError(path, f"shape {p3d.shape}, expected {p2d.shape[:2] + (3,)}", "p3d")
-            for key, arr in (("p2d", p2d), ("p3d", p3d)):
-                if not np.issubdtype(arr.dtype, np.floating):
-                    raise FormatError(path, f"dtype {arr.dtype}, expected float", key)
-                if not np.isfinite(arr).all():
-                    raise FormatError(path, "non-finite values (NaN/inf)", key)
-            labels = {}
-            for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
-                                 ("seq", "unknown"), ("cam", 0), ("frame", 0)):
-                arr = z[key] if key in z.files else np.full(n, default)
-                if len(arr) != n:
-                    raise FormatError(path, f"{len(arr)} entries, expected {n}", key)
-                labels[key] = arr
-        return cls(p2d.astype(np.float32), p3d.astype(np.float32), **labels)
+        if not path.exists():
+            raise PosegraphError(f"{path}: file not found")
+        z = read_npz(path)
+        for key in ("p2d", "p3d"):
+            if key not in z:
+                raise FormatError(path, "missing array (a lifting file needs p2d and p3d)", key)
+        p2d = float_array(z["p2d"], path, "p2d", 3, "(N, J, 2) 2D joints", limit=1e4)
+        if p2d.shape[2] != 2:
+            raise FormatError(path, f"shape {p2d.shape}, expected (N, J, 2)", "p2d")
+        p3d = float_array(z["p3d"], path, "p3d", 3, f"{p2d.shape[:2] + (3,)} 3D joints in metres", limit=1e4)
+        if p3d.shape != p2d.shape[:2] + (3,):
+            raise FormatError(path, f"shape {p3d.shape}, expected {p2d.shape[:2] + (3,)}", "p3d")
+        n = len(p2d)
+        labels = {}
+        for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
+                             ("seq", "unknown"), ("cam", 0), ("frame", 0)):
+            if key in z:
+                labels[key] = label_array(z[key], path, key, n, "str" if isinstance(default, str) else "int")
+            else:
+                labels[key] = np.full(n, default)
+        with np.errstate(over="ignore"):
+            p2d32, p3d32 = p2d.astype(np.float32), p3d.astype(np.float32)
+        for key, a in (("p2d", p2d32), ("p3d", p3d32)):
+            if not np.isfinite(a).all():
+                raise FormatError(path, "values too large for float32", key)
+        return cls(p2d32, p3d32, **labels)
 
 
 def validation_mask(seq_names: np.ndarray, fraction: float = 0.1) -> np.ndarray:

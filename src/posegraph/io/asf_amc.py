@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import FormatError
 from ..skeleton import H36M17
 from .motion import Motion
+from .stature import check_stature
 from .rotations import euler_to_matrix, parse_axis_order
 
 __all__ = ["AsfBone", "AsfSkeleton", "read_asf", "read_amc", "ASF_TO_H36M17"]
@@ -373,6 +374,6 @@ def read_amc(path: str | os.PathLike, asf: str | os.PathLike | AsfSkeleton, fps:
             raise FormatError(asf.path, f"skeleton has no bone {bn!r} (needed for h36m17 joint {j!r})", ":bonedata")
         idx.append(names.index(bn))
     allpos = allpos.astype(np.float32)
-    return Motion(positions=allpos[:, idx].copy(), fps=float(fps), path=str(p),
+    return check_stature(Motion(positions=allpos[:, idx].copy(), fps=float(fps), path=str(p),
                   all_positions=allpos, all_joint_names=names,
-                  meta={"format": "amc", "asf": asf.path})
+                  meta={"format": "amc", "asf": asf.path}))

@@ -27,6 +27,7 @@ from ..errors import FormatError
 from ..skeleton import H36M17
 from .asf_amc import INCH, read_text
 from .motion import Motion
+from .stature import check_stature
 from .rotations import euler_to_matrix
 
 __all__ = ["BvhJoint", "read_bvh", "BVH_TO_H36M17", "CMU_BVH_SCALE"]
@@ -257,5 +258,5 @@ def read_bvh(path: str | os.PathLike, scale: float = CMU_BVH_SCALE, mapping: dic
         if mp.get(jn) not in names:
             raise FormatError(p, f"no joint {mp.get(jn)!r} for h36m17 joint {jn!r} (pass mapping=)", "HIERARCHY")
         idx.append(names.index(mp[jn]))
-    return Motion(positions=allpos[:, idx].copy(), fps=float(fps) if fps else round(1.0 / ft, 2), path=str(p),
-                  all_positions=allpos, all_joint_names=names, meta={"format": "bvh", "frame_time": ft})
+    return check_stature(Motion(positions=allpos[:, idx].copy(), fps=float(fps) if fps else round(1.0 / ft, 2), path=str(p),
+                  all_positions=allpos, all_joint_names=names, meta={"format": "bvh", "frame_time": ft}))

@@ -28,6 +28,7 @@ from ..errors import FormatError
 from ..skeleton import H36M17
 from .asf_amc import read_text
 from .motion import Motion
+from .stature import check_stature
 from .rotations import expmap_to_matrix
 
 __all__ = ["load_expmap_skeleton", "read_expmap", "expmap_forward_kinematics"]
@@ -144,5 +145,5 @@ def read_expmap(path: str | os.PathLike, skeleton: None | str | os.PathLike | di
         raise FormatError(sk["_source"], "must map every h36m17 joint to a joint index", "h36m17_from_joint_index") from None
     if any(not 0 <= k < J for k in idx):
         raise FormatError(sk["_source"], f"joint index out of range 0..{J - 1}", "h36m17_from_joint_index")
-    return Motion(positions=x[:, idx].copy(), fps=float(fps), path=str(p), all_positions=x,
-                  all_joint_names=names, meta={"format": "expmap", "skip_rest": skip_rest})
+    return check_stature(Motion(positions=x[:, idx].copy(), fps=float(fps), path=str(p), all_positions=x,
+                  all_joint_names=names, meta={"format": "expmap", "skip_rest": skip_rest}))

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError
+from ..fileio import save_npz
 
 __all__ = [
     "H36M32_TO_H36M17", "read_h36m_3d", "write_h36m_3d", "read_h36m_2d", "write_h36m_2d",
@@ -138,7 +139,7 @@ def read_h36m_3d(path: str | os.PathLike, num_joints: int | None = 32) -> dict:
 def write_h36m_3d(path: str | os.PathLike, data: dict) -> None:
     """Write ``{subject: {action: (frames, J, 3)}}`` as VideoPose3D's ``positions_3d`` npz."""
     clean = {str(s): {str(a): np.asarray(v, dtype=np.float32) for a, v in acts.items()} for s, acts in data.items()}
-    np.savez_compressed(path, positions_3d=np.array(clean, dtype=object))
+    save_npz(path, positions_3d=np.array(clean, dtype=object))
 
 
 def read_h36m_2d(path: str | os.PathLike) -> tuple[dict, dict]:
@@ -179,4 +180,4 @@ def write_h36m_2d(path: str | os.PathLike, positions_2d: dict, metadata: dict) -
     meta = {"layout_name": str(metadata["layout_name"]), "num_joints": int(metadata["num_joints"]),
             "keypoints_symmetry": [list(map(int, x)) for x in metadata["keypoints_symmetry"]]}
     meta.update({k: v for k, v in metadata.items() if k not in meta})
-    np.savez_compressed(path, positions_2d=np.array(clean, dtype=object), metadata=np.array(meta, dtype=object))
+    save_npz(path, positions_2d=np.array(clean, dtype=object), metadata=np.array(meta, dtype=object))

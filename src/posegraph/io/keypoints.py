@@ -21,6 +21,12 @@ Missing joints. A joint whose confidence is 0 (or negative), or whose x/y is not
 never reaches a JSON file. :func:`fill_missing` fills missing joints before a model sees them
 and returns a mask of what it filled.
 
+Garbage guards. A person (or a frame of the npz/CSV formats) whose every keypoint is exactly
+``(0, 0)`` is what detectors write when they found nobody: it is read as missing (NaN,
+confidence 0), not as a pose squeezed into the image corner. Coordinates or confidences of
+magnitude above :data:`MAX_ABS_VALUE` (1e6), and image sizes that are not positive, are a
+:class:`FormatError`.
+
 Person tracking (COCO and OpenPose, several people per frame): in the first frame that has
 anyone, the people are ranked by the area of the bounding box of their present keypoints
 (largest first) and ``person`` picks one (``"largest"`` = rank 0, an ``int`` = that rank).
@@ -35,14 +41,15 @@ import json
 import math
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from ..errors import FormatError, PosegraphError, ShapeError
+from ..errors import ArrayFormatError, FormatError, PosegraphError, ShapeError
+from ..fileio import atomic_path
+from .npzfile import read_npz
 from ..skeleton import KeypointLayout, Skeleton, get_layout, get_skeleton, guess_layout, map_keypoints
 
 __all__ = [
@@ -60,6 +67,9 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike
+
+MAX_ABS_VALUE = 1e6
+"""Largest plausible magnitude of a pixel coordinate or confidence in a keypoint file."""
 
 _KNOWN_COUNTS = "17 (coco17: 51 values), 18 (coco18: 54), 25 (body25: 75), 33 (blazepose33: 99)"
 
@@ -227,6 +237,7 @@ def _track(people: list[np.ndarray], K: int, person, path, frame_ids) -> tuple[n
             continue
         pxy, pc = arr[..., :2], arr[..., 2]
         valid = (pc > 0) & np.isfinite(pxy).all(-1) & np.isfinite(pc)
+        valid &= ~(pxy == 0).all(-1).all(-1)[:, None]  # an all-(0, 0) person is nobody
         cand = np.flatnonzero(valid.any(1))
         if cand.size == 0:
             continue
@@ -257,6 +268,9 @@ def _numbers(values, path, where: str, expected: int | None = None) -> list:
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FormatError(path, f"value {i} is {v!r}, not a number", where)
+        if abs(v) > MAX_ABS_VALUE:
+            raise FormatError(path, f"value {i} is {float(v):g}, outside +-{MAX_ABS_VALUE:g} "
+                                    f"(expected pixel coordinates and confidences)", where)
     return values
 
 
@@ -281,16 +295,57 @@ def _count_keypoints(n: int, layout, path, where: str) -> int:
 
 def _load_json(path) -> object:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError(path, f"not a UTF-8 text file ({e.reason})") from None
-    if not text.strip():
-        raise FormatError(path, "empty file")
+    text = _read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise FormatError(path, f"invalid JSON: {e.msg} (column {e.colno})", e.lineno) from None
+    except (RecursionError, ValueError) as e:  # absurdly deep nesting; over-long integers
+        raise FormatError(path, f"invalid JSON ({type(e).__name__})") from None
+
+
+def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise FormatError(path, "is a folder, expected a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise FormatError(path, f"not a UTF-8 text file ({e.reason})") from None
+    except OSError as e:
+        raise FormatError(path, f"cannot read ({e.strerror or type(e).__name__})") from None
+    if not text.strip():
+        raise FormatError(path, "empty file")
+    return text
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """UTF-8 text written through :func:`posegraph.fileio.atomic_path` (temp file + rename)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _image_size(w, h, path, where) -> tuple[int, int]:
+    """A checked ``(width, height)``: integers in ``[1, 1e6]``."""
+    ok = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+             and math.isfinite(v) and v == int(v) and 1 <= v <= MAX_ABS_VALUE for v in (w, h))
+    if not ok:
+        raise FormatError(path, f"image size {w!r} x {h!r} is not two positive integers (width, height)", where)
+    return int(w), int(h)
+
+
+def _zero_frames_missing(xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
+    """Confidence 0 for frames whose every keypoint is exactly (0, 0) (nobody detected)."""
+    zero = (xy == 0).all(-1).all(-1)
+    return np.where(zero[:, None], 0.0, conf)
+
+
+def _check_range(xy: np.ndarray, conf: np.ndarray, path, where) -> None:
+    for name, a in (("x/y", xy), ("confidence", conf)):
+        big = np.abs(np.where(np.isfinite(a), a, 0.0)) > MAX_ABS_VALUE
+        if big.any():
+            idx = np.argwhere(big)[0]
+            raise FormatError(path, f"{name} {float(a[tuple(idx)]):g} at frame {idx[0]}, joint {idx[1]} is "
+                                    f"outside +-{MAX_ABS_VALUE:g} (expected pixels / confidences)", where)
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -352,8 +407,8 @@ def _coco_from_obj(obj, path, person, layout, image_ids, image_size) -> Keypoint
                      if isinstance(im, dict)}
             if image_size is None and len(sizes) == 1:
                 w, h = sizes.pop()
-                if isinstance(w, int) and isinstance(h, int):
-                    image_size = (w, h)
+                if w is not None or h is not None:
+                    image_size = _image_size(w, h, path, "images")
         elif "people" in obj:
             raise FormatError(path, "this is an OpenPose frame (key 'people'), not COCO keypoint "
                                     "results; use read_openpose_dir or read_keypoints")
@@ -462,7 +517,7 @@ def write_coco_json(path: PathLike, kps_per_image, image_ids: Sequence[int] | No
             out.append({"image_id": img, "category_id": int(category_id),
                         "keypoints": _flat(person), "score": score})
     path = Path(path)
-    path.write_text(json.dumps(out, separators=(",", ":")), encoding="utf-8")
+    _write_text_atomic(path, json.dumps(out, separators=(",", ":")))
     return path
 
 
@@ -597,8 +652,7 @@ def write_openpose_dir(folder: PathLike, kps, layout=None, prefix: str = "frame"
                    "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": []}
                   for p in people if (p[:, 2] > 0).any()]
         out = folder / f"{prefix}_{num:012d}_keypoints.json"
-        out.write_text(json.dumps({"version": 1.3, "people": listed}, separators=(",", ":")),
-                       encoding="utf-8")
+        _write_text_atomic(out, json.dumps({"version": 1.3, "people": listed}, separators=(",", ":")))
         written.append(out)
     return written
 
@@ -670,8 +724,8 @@ def write_keypoints_npz(path: PathLike, keypoints, confidence=None, *, layout=No
     if image_size is not None:
         arrays["image_size"] = np.array(image_size, dtype=np.int64)
     path = Path(path)
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)  # a file handle: no ".npz" added to the name
     return path
 
 
@@ -689,45 +743,43 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
     ``image_size`` keys are optional. A joint with confidence <= 0 is missing (NaN x/y);
     non-finite x/y of a present joint (or any, without confidence) is a :class:`ShapeError`.
     """
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise FormatError(path, f"not a readable .npz file ({e})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise FormatError(path, "a single .npy array, not an .npz archive with key 'keypoints'")
-    with data:
-        if "keypoints" not in data.files:
-            raise FormatError(path, f"missing key 'keypoints' (keys: {', '.join(data.files) or 'none'})",
-                              "keypoints")
-        a = _numeric(data["keypoints"], path, "keypoints")
-        if a.ndim != 3 or a.shape[-1] not in (2, 3) or a.shape[0] == 0:
-            raise FormatError(path, f"shape {a.shape}, expected (frames, K, 2) or (frames, K, 3)",
-                              "keypoints")
-        F, K = a.shape[:2]
-        xy = a[..., :2]
-        conf = a[..., 2] if a.shape[-1] == 3 else None
-        if "confidence" in data.files:
-            conf = _numeric(data["confidence"], path, "confidence")
-            if conf.shape != (F, K):
-                raise FormatError(path, f"shape {conf.shape}, expected {(F, K)}", "confidence")
-        file_layout = None
-        if "layout" in data.files:
-            lv = data["layout"]
-            if lv.ndim != 0 or lv.dtype.kind not in "US":
-                raise FormatError(path, "expected a string", "layout")
+    data = read_npz(path)
+    if "keypoints" not in data:
+        raise FormatError(path, f"missing key 'keypoints' (keys: {', '.join(data) or 'none'})",
+                          "keypoints")
+    a = _numeric(data["keypoints"], path, "keypoints")
+    if a.ndim != 3 or a.shape[-1] not in (2, 3) or a.shape[0] == 0:
+        raise FormatError(path, f"shape {a.shape}, expected (frames, K, 2) or (frames, K, 3)",
+                          "keypoints")
+    F, K = a.shape[:2]
+    xy = a[..., :2]
+    conf = a[..., 2] if a.shape[-1] == 3 else None
+    if "confidence" in data:
+        conf = _numeric(data["confidence"], path, "confidence")
+        if conf.shape != (F, K):
+            raise FormatError(path, f"shape {conf.shape}, expected {(F, K)}", "confidence")
+    file_layout = None
+    if "layout" in data:
+        lv = data["layout"]
+        if lv.ndim != 0 or lv.dtype.kind not in "US":
+            raise FormatError(path, "expected a string", "layout")
+        try:
             file_layout = lv.item().decode() if lv.dtype.kind == "S" else str(lv.item())
-        image_size = None
-        if "image_size" in data.files:
-            s = data["image_size"]
-            if s.shape != (2,) or s.dtype.kind not in "iuf" or not np.isfinite(s).all():
-                raise FormatError(path, f"expected (width, height), got {s.tolist()}", "image_size")
-            image_size = (int(s[0]), int(s[1]))
-        frame_ids = None
-        if "frame_ids" in data.files:
-            frame_ids = data["frame_ids"]
-            if frame_ids.shape != (F,) or frame_ids.dtype.kind not in "iu":
-                raise FormatError(path, f"expected ({F},) integers, got shape {frame_ids.shape} "
-                                        f"dtype {frame_ids.dtype}", "frame_ids")
+        except UnicodeDecodeError:
+            raise FormatError(path, "not UTF-8 text", "layout") from None
+    image_size = None
+    if "image_size" in data:
+        s = data["image_size"]
+        if s.shape != (2,) or s.dtype.kind not in "iuf":
+            raise FormatError(path, f"expected (width, height), got {s.dtype} array of shape {s.shape}",
+                              "image_size")
+        image_size = _image_size(s[0].item(), s[1].item(), path, "image_size")
+    frame_ids = None
+    if "frame_ids" in data:
+        frame_ids = data["frame_ids"]
+        if frame_ids.shape != (F,) or frame_ids.dtype.kind not in "iu" or frame_ids.dtype == np.uint64:
+            raise FormatError(path, f"expected ({F},) integers, got shape {frame_ids.shape} "
+                                    f"dtype {frame_ids.dtype}", "frame_ids")
     name = _resolve_layout(K, file_layout, layout, path, "layout" if file_layout else "keypoints")
     has_conf = conf is not None
     if conf is None:
@@ -735,13 +787,16 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
     bad = ~np.isfinite(conf)
     if bad.any():
         f, k = np.argwhere(bad)[0]
-        raise ShapeError(f"{os.fspath(path)}[confidence]: non-finite confidence at frame {f}, joint {k}")
+        raise ArrayFormatError(path, f"non-finite confidence at frame {f}, joint {k} (expected a finite "
+                                f"number; 0 marks a missing joint)", "confidence")
     bad = ~np.isfinite(xy).all(-1) & (conf > 0)
     if bad.any():
         f, k = np.argwhere(bad)[0]
-        raise ShapeError(f"{os.fspath(path)}[keypoints]: non-finite x/y at frame {f}, joint {k} "
-                         f"({int(bad.sum())} in all) where the confidence ({conf[f, k]:g}) says the "
-                         f"joint is present; give it confidence 0 to mark it missing")
+        raise ArrayFormatError(path, f"non-finite x/y at frame {f}, joint {k} ({int(bad.sum())} in all) where "
+                                f"the confidence ({conf[f, k]:g}) says the joint is present (expected "
+                                f"confidence 0 to mark it missing)", "keypoints")
+    _check_range(xy, conf, path, "keypoints")
+    conf = _zero_frames_missing(xy, conf)
     xy, conf = _missing_to_nan(xy, conf)
     return Keypoints2D(xy, conf, name, image_size, frame_ids, None, os.fspath(path), has_conf)
 
@@ -782,7 +837,7 @@ def write_keypoints_csv(path: PathLike, keypoints, confidence=None, *, layout=No
                 row.append(_fmt(float(conf[f, k])))
         lines.append(",".join(row))
     path = Path(path)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write_text_atomic(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -823,12 +878,7 @@ def read_keypoints_csv(path: PathLike, layout=None) -> Keypoints2D:
     (:func:`posegraph.skeleton.guess_layout`). Errors name the line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError(path, f"not a UTF-8 text file ({e.reason})") from None
-    if not text.strip():
-        raise FormatError(path, "empty file")
+    text = _read_text(path)
     meta: dict[str, tuple[str, int]] = {}
     header = None
     rows: list[tuple[int, list[str]]] = []
@@ -878,6 +928,8 @@ def read_keypoints_csv(path: PathLike, layout=None) -> Keypoints2D:
                 size.append(int(val))
             except ValueError:
                 raise FormatError(path, f"{key}={val!r} is not an integer", n) from None
+            if not 1 <= size[-1] <= MAX_ABS_VALUE:
+                raise FormatError(path, f"{key}={val!r} is not a positive image size in pixels", n)
         image_size = tuple(size)
     file_layout = meta["layout"][0] if "layout" in meta else None
     name = _resolve_layout(K, file_layout, layout, path, meta["layout"][1] if "layout" in meta else hline)
@@ -890,8 +942,8 @@ def read_keypoints_csv(path: PathLike, layout=None) -> Keypoints2D:
             raise FormatError(path, f"{len(cells)} columns, expected {len(names)} as in the header", n)
         try:
             frame_ids[f] = int(cells[0])
-        except ValueError:
-            raise FormatError(path, f"frame {cells[0]!r} is not an integer", n) from None
+        except (ValueError, OverflowError):
+            raise FormatError(path, f"frame {cells[0]!r} is not an integer (64-bit)", n) from None
         vals[f] = [_cell(c, path, n, names[i + 1]) for i, c in enumerate(cells[1:])]
     vals = vals.reshape(F, K, stride)
     xy = vals[..., :2]
@@ -909,6 +961,12 @@ def read_keypoints_csv(path: PathLike, layout=None) -> Keypoints2D:
         f, k = np.argwhere(half)[0]
         raise FormatError(path, f"joint {k}: x/y partly empty, or empty with confidence > 0 "
                                 f"(a missing joint has empty x and y and confidence 0)", rows[f][0])
+    big = np.abs(np.nan_to_num(vals)) > MAX_ABS_VALUE
+    if big.any():
+        f, k, _ = np.argwhere(big)[0]
+        raise FormatError(path, f"joint {k}: value {vals[f, k][big[f, k]][0]:g} outside +-{MAX_ABS_VALUE:g} "
+                                f"(expected pixels / confidences)", rows[f][0])
+    conf = _zero_frames_missing(xy, conf)
     xy, conf = _missing_to_nan(xy, conf)
     return Keypoints2D(xy, conf, name, image_size, frame_ids, None, os.fspath(path), stride == 3)
 

@@ -22,6 +22,11 @@ def read_motion(path: str | os.PathLike, **kw) -> Motion:
     * ``.bvh``: Biovision hierarchy (keywords of :func:`~posegraph.io.bvh.read_bvh`).
     * ``.txt``: exp-map text (``skeleton=`` defaults to the bundled CMU table; see
       :func:`~posegraph.io.expmap.read_expmap`).
+
+    Every reader checks the units: a measured stature (leg + spine bone lengths, see
+    :mod:`posegraph.io.stature`) outside 0.5-3 m gives a
+    :class:`~posegraph.errors.PosegraphWarning` naming the file and the value.
+    A missing, unreadable or malformed file is a :class:`FormatError`.
     """
     p = Path(path)
     ext = p.suffix.lower()

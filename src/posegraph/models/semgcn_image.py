@@ -61,7 +61,8 @@ class SemGCNImage(SemGCN):
                     raise ShapeError("semgcn-image: pass joints_px (B, J, 2 pixels) with images")
                 features = self.joint_features(images, joints_px)
             else:
-                features = x.new_zeros(x.shape[0], x.shape[1], self.feature_channels)
+                # zeros built from x (not from its shape), so traced/exported graphs keep a dynamic batch
+                features = torch.zeros_like(x[..., :1]).expand(-1, -1, self.feature_channels)
         elif features.shape != (x.shape[0], x.shape[1], self.feature_channels):
             raise ShapeError(f"semgcn-image: features must be {(x.shape[0], x.shape[1], self.feature_channels)}, "
                              f"got {tuple(features.shape)}")

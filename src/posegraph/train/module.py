@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -80,6 +81,14 @@ class PoseModule(pl.LightningModule):
 
     def on_train_start(self):
         self._trace = []
+        self._t0 = time.time()
+
+    def train_seconds(self) -> float:
+        """Wall time spent training, summed over interrupted and resumed sessions."""
+        return getattr(self, "_wall_offset", 0.0) + (time.time() - self._t0 if hasattr(self, "_t0") else 0.0)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._wall_offset = float(checkpoint.get("posegraph_train_seconds", 0.0))
 
     def on_train_end(self):
         d = self.config["train"].get("trace_batches")
@@ -113,6 +122,7 @@ class PoseModule(pl.LightningModule):
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Make Lightning checkpoints self-describing model files too (weights stay in state_dict)."""
+        checkpoint["posegraph_train_seconds"] = self.train_seconds()
         checkpoint["posegraph"] = {
             "format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, "task": self.task,
             "model": {"name": self.pipeline.model_name, "kwargs": self.pipeline.model_kwargs},

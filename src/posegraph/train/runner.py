@@ -78,8 +78,9 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
         module.pipeline.out_norm.fit(train_data.y.numpy() if module.task == "lift" else np.zeros((1,) + tuple(module.pipeline.out_norm.mean.shape)),
                                      enabled=bool(d.get("normalize_output")) and module.task == "lift")
         prep = getattr(module.pipeline.model, "prepare", None)
-        if prep is not None and module.task == "lift":
-            prep(train_data.y.numpy(), train_data.x.numpy())
+        if prep is not None and module.task == "lift":  # in the units the loss sees
+            with torch.no_grad():
+                prep(module.pipeline.out_norm(train_data.y).numpy(), module.pipeline.in_norm(train_data.x).numpy())
 
     ckpt_dir = out / "checkpoints"
     best_cb = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
@@ -105,10 +106,12 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
 
     best = Path(best_cb.best_model_path) if best_cb.best_model_path else last
     pipe = load_model_file(best)
-    metrics = {"steps": int(trainer.global_step), "train_wall_seconds_this_session": wall,
+    wall = module.train_seconds()
+    metrics = {"steps": int(trainer.global_step), "train_wall_seconds": wall,
                "best_val_mpjpe": float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
                "params": pipe.num_parameters(),
-               "train_samples_per_second": trainer.global_step * int(t["batch_size"]) * trainer.world_size / max(wall, 1e-9)}
+               "train_samples_per_second": trainer.global_step * int(t["batch_size"]) * trainer.world_size / max(wall, 1e-9),
+               "world_size": trainer.world_size, "devices": str(t.get("devices", 1))}
     if evaluate:
         from ..evaluate import evaluate_benchmark
         from ..metrics import report_to_markdown
@@ -150,7 +153,8 @@ def _make_student(module: PoseModule, cfg: dict) -> None:
 
 
 def _headline(metrics: dict) -> dict:
-    h = {k: metrics[k] for k in ("steps", "best_val_mpjpe", "params") if k in metrics}
+    h = {k: metrics[k] for k in ("steps", "best_val_mpjpe", "params", "train_wall_seconds",
+                                 "train_samples_per_second") if k in metrics}
     for s in ("gt", "noisy"):
         rep = metrics.get(f"test_{s}")
         if rep:

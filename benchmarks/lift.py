@@ -1,0 +1,196 @@
+"""The lifting tables on mocap-lift: SemGCN's ablation, Liu et al.'s global node, GraphMDN, modulated GCN.
+
+Every row is a config in configs/lift/; its run lives in runs/lift/<row>. Rows of shipped models
+are evaluated from the shipped weights (src/posegraph/assets/pretrained/<name>.pt), so that
+`posegraph eval --checkpoint <name>` reproduces them exactly.
+
+    python benchmarks/lift.py                 # evaluate what exists, write benchmarks/results/lift.md/.json
+    python benchmarks/lift.py --train         # first train the rows that have no model yet (2 at a time)
+    python benchmarks/lift.py --train --rows semgcn,graphmdn --ship
+                                              # ... and copy shipped rows' best weights into the package
+
+Trained on gt inputs; evaluated with gt and noisy (sigma 4 px) inputs. Model choice and
+early stopping use the validation takes (whole held-out training takes), never the test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "results"
+RUNS = REPO / "runs" / "lift"
+
+# (table, row id, label, config, shipped name or None)
+ROWS = [
+    ("semgcn", "resgcn_vanilla", "ResGCN (vanilla graph conv)", "configs/lift/ablations/resgcn_vanilla.yaml", None),
+    ("semgcn", "semgcn_no_semantic", "SemGCN w/o semantic conv (vanilla + non-local)", "configs/lift/ablations/semgcn_no_semantic.yaml", None),
+    ("semgcn", "semgcn_no_nonlocal", "SemGCN w/o non-local", "configs/lift/ablations/semgcn_no_nonlocal.yaml", None),
+    ("semgcn", "semgcn", "SemGCN (full, shipped `semgcn`)", "configs/lift/semgcn.yaml", "semgcn"),
+    ("semgcn", "semgcn_channelwise", "SemGCN channel-wise", "configs/lift/ablations/semgcn_channelwise.yaml", None),
+    ("semgcn", "baseline", "Martinez et al. baseline (shipped `baseline`)", "configs/lift/baseline.yaml", "baseline"),
+    ("global", "decoupled_wide", "Decoupled GCN, widened to 0.66M", "configs/lift/ablations/decoupled_wide.yaml", None),
+    ("global", "global_none", "Global node, unsupervised", "configs/lift/ablations/global_none.yaml", None),
+    ("global", "global_cluster50", "Global node + action classification K=50", "configs/lift/ablations/global_cluster50.yaml", None),
+    ("global", "global-node", "Global node + action classification K=100 (shipped `global-node`)", "configs/lift/global_node.yaml", "global-node"),
+    ("global", "global_cluster200", "Global node + action classification K=200", "configs/lift/ablations/global_cluster200.yaml", None),
+    ("global", "global_embed10", "Global node + pose embedding 10", "configs/lift/ablations/global_embed10.yaml", None),
+    ("global", "global_embed20", "Global node + pose embedding 20", "configs/lift/ablations/global_embed20.yaml", None),
+    ("mdn", "semgcn", "SemGCN (point estimate)", "configs/lift/semgcn.yaml", "semgcn"),
+    ("mdn", "graphmdn", "GraphMDN node-level M=5 (shipped `graphmdn`)", "configs/lift/graphmdn.yaml", "graphmdn"),
+    ("mdn", "graphmdn_node8", "GraphMDN node-level M=8", "configs/lift/ablations/graphmdn_node8.yaml", None),
+    ("mdn", "graphmdn_pose5", "GraphMDN pose-level M=5", "configs/lift/ablations/graphmdn_pose5.yaml", None),
+    ("mdn", "graphmdn_pose8", "GraphMDN pose-level M=8", "configs/lift/ablations/graphmdn_pose8.yaml", None),
+    ("modulated", "modulated-gcn", "Modulated GCN (shipped `modulated-gcn`)", "configs/lift/modulated_gcn.yaml", "modulated-gcn"),
+]
+TABLES = {
+    "semgcn": "1. SemGCN's ablation (Zhao et al., CVPR'19, Table 4 style)",
+    "global": "2. Global node and auxiliary tasks (Liu, Zou & Tang, ACCV'20, Tables 1-3)",
+    "mdn": "3. GraphMDN (Oikarinen et al., Table 1): hypothesis selection and mixture level",
+    "modulated": "4. Modulated GCN (Zou & Tang, ICCV'21)",
+}
+
+
+def train_rows(rows: list[str], jobs: int) -> None:
+    """Train rows without a model, `jobs` at a time (resuming interrupted runs)."""
+    todo = []
+    for rid in dict.fromkeys(rows):
+        cfg = next(r[3] for r in ROWS if r[1] == rid)
+        run = RUNS / rid
+        if (run / "model.pt").exists():
+            continue
+        args = [sys.executable, "-m", "posegraph.cli", "train", "--no-progress"]
+        args += ["--resume", str(run)] if (run / "checkpoints" / "last.ckpt").exists() else ["--config", str(REPO / cfg), "--out", str(run), "--overwrite"]
+        todo.append((rid, args))
+    running: list[tuple[str, subprocess.Popen]] = []
+    while todo or running:
+        while todo and len(running) < jobs:
+            rid, args = todo.pop(0)
+            (RUNS / rid).parent.mkdir(parents=True, exist_ok=True)
+            log = open(RUNS / f"{rid}.log", "w")
+            print(f"training {rid}: {' '.join(args[3:])}", flush=True)
+            running.append((rid, subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)))
+        time.sleep(5)
+        for rid, p in list(running):
+            if p.poll() is not None:
+                running.remove((rid, p))
+                print(f"finished {rid}: exit {p.returncode}", flush=True)
+
+
+def ship(rid: str, name: str) -> None:
+    from posegraph.pipeline import ship_model
+
+    print(f"shipped {RUNS / rid / 'model.pt'} as {ship_model(RUNS / rid / 'model.pt', name)}")
+
+
+def evaluate_row(rid: str, shipped: str | None) -> dict | None:
+    from posegraph.data.lift import load_lift
+    from posegraph.evaluate import evaluate_lift
+    from posegraph.pipeline import list_pretrained, load_model_file, pretrained, read_model_file
+
+    if shipped and shipped in list_pretrained():
+        pipe, source = pretrained(shipped), f"shipped `{shipped}`"
+        from posegraph.pipeline import pretrained_dir
+
+        meta = read_model_file(pretrained_dir() / f"{shipped}.pt").get("metrics", {})
+    elif (RUNS / rid / "model.pt").exists():
+        pipe, source = load_model_file(RUNS / rid / "model.pt"), f"runs/lift/{rid}/model.pt"
+        meta = read_model_file(RUNS / rid / "model.pt").get("metrics", {})
+    else:
+        return None
+    res = {"source": source, "params": pipe.num_parameters()}
+    for s in ("gt", "noisy"):
+        res[s] = evaluate_lift(pipe, _cache(s, load_lift))
+    res["train_wall_seconds"] = meta.get("train_wall_seconds", meta.get("train_wall_seconds_this_session"))
+    res["train_samples_per_second"] = meta.get("train_samples_per_second")
+    res["steps"] = meta.get("steps")
+    res["best_val_mpjpe"] = meta.get("best_val_mpjpe")
+    return res
+
+
+_DATA: dict = {}
+
+
+def _cache(setting, loader):
+    if setting not in _DATA:
+        _DATA[setting] = loader("test", setting)
+    return _DATA[setting]
+
+
+def fmt(x, nd=1):
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def render(results: dict) -> str:
+    md = ["# Lifting on mocap-lift", "",
+          "Trained on the mocap-lift training split with gt 2D inputs (validation: whole held-out training takes); "
+          "evaluated on the person-disjoint test split with gt and noisy (σ = 4 px) 2D inputs. MPJPE / P-MPJPE in mm over "
+          "the model's 16 joints (pelvis included). Train time is wall-clock on this 2-core CPU machine, which was shared "
+          "with other jobs during training (times are upper bounds; see `benchmarks/results/speed.md` for throughput "
+          "measured on a quiet machine). Regenerate: `python benchmarks/lift.py --train`.", ""]
+    for t, title in TABLES.items():
+        rows = [r for r in ROWS if r[0] == t]
+        md += [f"## {title}", ""]
+        mdn = t == "mdn"
+        head = "| model | params | MPJPE gt | P-MPJPE gt | MPJPE noisy | P-MPJPE noisy |"
+        if mdn:
+            head += " highest gt | oracle gt |"
+        head += " cmu | cmu8 | hdm05 | val MPJPE | train time | samples/s | command |"
+        md += [head, "|" + "---|" * (head.count("|") - 1)]
+        for _, rid, label, cfg, shipped in rows:
+            r = results.get(rid)
+            cmd = f"`posegraph train --config {cfg} --out runs/lift/{rid}`"
+            if r is None:
+                md.append(f"| {label} | – | not trained yet | | | |" + (" | |" if mdn else "") + f" | | | | | | {cmd} |")
+                continue
+            g, n = r["gt"], r["noisy"]
+            line = f"| {label} | {r['params']:,} | {fmt(g['mpjpe'])} | {fmt(g['p_mpjpe'])} | {fmt(n['mpjpe'])} | {fmt(n['p_mpjpe'])} |"
+            if mdn:
+                line += f" {fmt(g.get('mpjpe_highest'))} | {fmt(g.get('mpjpe_oracle'))} |"
+            src = g.get("source", {})
+            line += "".join(f" {fmt(src.get(s, {}).get('mpjpe'))} |" for s in ("cmu", "cmu8", "hdm05"))
+            wall = r.get("train_wall_seconds")
+            line += f" {fmt(r.get('best_val_mpjpe'))} | {fmt(wall / 60 if wall else None)} min | {fmt(r.get('train_samples_per_second'), 0)} | {cmd} |"
+            md.append(line)
+        md.append("")
+    md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
+           "tables); per-action results of every row are in `lift.json`.", ""]
+    return "\n".join(md)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", action="store_true", help="train rows that have no model yet")
+    ap.add_argument("--rows", default=None, help="comma-separated row ids (default: all)")
+    ap.add_argument("--jobs", type=int, default=2, help="trainings run at once (each on one thread)")
+    ap.add_argument("--ship", action="store_true", help="copy shipped rows' trained weights into the package")
+    a = ap.parse_args()
+    ids = a.rows.split(",") if a.rows else [r[1] for r in ROWS]
+    if a.train:
+        train_rows(ids, a.jobs)
+    if a.ship:
+        for _, rid, _, _, shipped in ROWS:
+            if shipped and rid in ids and (RUNS / rid / "model.pt").exists():
+                ship(rid, shipped)
+    from posegraph.fileio import save_json, write_text
+
+    results = {}
+    for _, rid, _, _, shipped in ROWS:
+        if rid not in results:
+            r = evaluate_row(rid, shipped)
+            if r is not None:
+                results[rid] = r
+                print(f"{rid:22s} MPJPE gt {r['gt']['mpjpe']:.1f}  noisy {r['noisy']['mpjpe']:.1f}  ({r['source']})", flush=True)
+    write_text(OUT / "lift.md", render(results))
+    save_json(OUT / "lift.json", results)
+    print(f"wrote {OUT / 'lift.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

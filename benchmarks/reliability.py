@@ -1,0 +1,348 @@
+"""Reliability: malformed inputs, SIGKILL + resume, and a 1-hour keypoint file.
+
+Writes benchmarks/results/reliability.md and reliability.json:
+
+1. **Bad inputs.** Every bad-input class of ``tests/test_fuzz_inputs.py`` (keypoint COCO JSON,
+   OpenPose folder, npz, CSV; lifting/forecasting sample npz; benchmark files; forecasting
+   npz input; model files, damaged bytes and damaged contents), run through the same
+   generators with more examples. Each case ends ``ok`` (a valid result), ``error`` (a
+   one-line :class:`PosegraphError`) or ``UNEXPECTED`` (any other exception, a hang, a NaN:
+   a bug). With ``--baseline-src DIR`` the same cases also run against another source tree
+   (e.g. ``git archive HEAD src``, the code before the reader fixes) to show what was fixed.
+2. **Kill and resume.** An uninterrupted short training of ``configs/lift/baseline.yaml`` and
+   runs of the same config SIGKILLed 3 times at random points (fixed seeds) then resumed
+   (``tests/test_reliability.py::kill_and_resume``): kill steps, final step count, best
+   validation MPJPE and test MPJPE of each.
+3. **Long input.** A 1-hour keypoint file (108,000 frames at 30 fps, the ``mocap-lift`` test
+   2D tiled, in pixels of a 1000x1000 image) lifted by ``posegraph lift`` in a child process;
+   its peak RSS (``getrusage`` of the child) and wall time, against a 1-minute file, to see
+   whether memory grows with the input.
+
+    python benchmarks/reliability.py                      # everything (~10 min of CPU)
+    python benchmarks/reliability.py --examples 300 --parts fuzz
+    python benchmarks/reliability.py --baseline-src /tmp/orig/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Bad inputs
+# ---------------------------------------------------------------------------------------
+
+def fuzz_counts(examples: int, seed: int = 0) -> dict:
+    """Run every bad-input class for ``examples`` generated cases; count the outcomes."""
+    import numpy as np
+    import torch
+    from hypothesis import HealthCheck, given, settings
+
+    import test_fuzz_inputs as tf
+
+    torch.set_num_threads(1)
+    np.seterr(all="ignore")
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        bases = tf.make_bases(Path(d))
+        for name, (strategy, run) in tf.CLASSES.items():
+            counts: Counter = Counter()
+            samples: dict[str, str] = {}
+            t0 = time.time()
+
+            @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                      suppress_health_check=list(HealthCheck), phases=["generate"])
+            @given(case=strategy)
+            def body(case):
+                try:
+                    counts[run(bases, case)] += 1
+                except Exception as e:  # an escape: record it, keep generating
+                    tb = traceback.extract_tb(e.__traceback__)
+                    where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb)
+                                  if "/posegraph/" in f.filename), tb[-1].name if tb else "?")
+                    key = f"{type(e).__name__} at {where}"
+                    counts["UNEXPECTED"] += 1
+                    counts["UNEXPECTED: " + key] += 1
+                    samples.setdefault(key, " ".join(str(e).split())[:200])
+
+            body()
+            n = counts["ok"] + counts["error"] + counts["UNEXPECTED"]
+            out[name] = {"cases": n, "ok": counts["ok"], "error": counts["error"],
+                         "unexpected": counts["UNEXPECTED"],
+                         "unexpected_kinds": {k[len("UNEXPECTED: "):]: v for k, v in counts.items()
+                                              if k.startswith("UNEXPECTED: ")},
+                         "unexpected_samples": samples, "seconds": round(time.time() - t0, 1)}
+            print(f"  {name}: {n} cases, ok {counts['ok']}, error {counts['error']}, "
+                  f"UNEXPECTED {counts['UNEXPECTED']}", flush=True)
+    return out
+
+
+def fuzz_in_subprocess(examples: int, src: str | None) -> dict:
+    """:func:`fuzz_counts` in a child process (optionally importing posegraph from ``src``)."""
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = "ignore"
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        tmp = f.name
+    try:
+        r = subprocess.run([sys.executable, __file__, "--_fuzz-child", tmp, "--examples", str(examples)],
+                           env=env, text=True, capture_output=True)
+        if r.returncode:
+            raise RuntimeError(f"fuzz child failed:\n{r.stderr[-3000:]}")
+        print(r.stdout, end="")
+        return json.loads(Path(tmp).read_text())
+    finally:
+        os.unlink(tmp)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Kill and resume
+# ---------------------------------------------------------------------------------------
+
+def _run_summary(out: Path) -> dict:
+    m = json.loads((out / "metrics.json").read_text())
+    return {"steps": m["steps"], "best_val_mpjpe_mm": m.get("best_val_mpjpe"),
+            "test_gt_mpjpe_mm": (m.get("test_gt") or {}).get("mpjpe")}
+
+
+def kill_resume(max_steps: int, val_every: int, seeds: list[int]) -> dict:
+    from test_reliability import CLI, _env, kill_and_resume
+
+    res = {"config": "configs/lift/baseline.yaml", "max_steps": max_steps, "val_every_steps": val_every,
+           "batch_size": 64, "kills_per_run": 3, "runs": []}
+    with tempfile.TemporaryDirectory() as d:
+        ref = Path(d) / "uninterrupted"
+        t0 = time.time()
+        r = subprocess.run(CLI + ["train", "--config", str(REPO / res["config"]), "--set", f"train.max_steps={max_steps}",
+                                  "--set", f"train.val_every_steps={val_every}", "--set", "train.batch_size=64",
+                                  "--out", str(ref), "--no-progress"], capture_output=True, text=True, env=_env())
+        if r.returncode:
+            raise RuntimeError(r.stderr[-3000:])
+        res["uninterrupted"] = dict(_run_summary(ref), wall_s=round(time.time() - t0, 1))
+        print(f"  uninterrupted: {res['uninterrupted']}", flush=True)
+        for seed in seeds:
+            out = Path(d) / f"killed_{seed}"
+            k = kill_and_resume(out, max_steps=max_steps, val_every=val_every, kills=3, seed=seed)
+            run = {"seed": seed, "trials": k["trials"], "final_returncode": k["final_returncode"],
+                   "wall_s": k["wall_s"]}
+            if k["final_returncode"] == 0:
+                run.update(_run_summary(out))
+                from posegraph.pipeline import load_model_file
+                run["model_pt_loads"] = load_model_file(out / "model.pt").model_name == "baseline"
+            else:
+                run["stderr_tail"] = k["final_stderr_tail"]
+            res["runs"].append(run)
+            print(f"  killed (seed {seed}): {run}", flush=True)
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Long input
+# ---------------------------------------------------------------------------------------
+
+_MEASURE = r"""
+import resource, subprocess, sys, time, json
+t0 = time.time()
+r = subprocess.run(sys.argv[2:], capture_output=True, text=True)
+wall = time.time() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"returncode": r.returncode, "wall_s": wall, "peak_rss_mb": ru.ru_maxrss / 1024,
+                  "cpu_s": ru.ru_utime + ru.ru_stime, "stderr": r.stderr[-2000:], "stdout": r.stdout[-500:]}))
+"""
+
+
+def _measure(cmd: list[str]) -> dict:
+    """Peak RSS (MB) and time of ``cmd`` run as the only child of a fresh interpreter."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-c", _MEASURE, "--"] + cmd, capture_output=True, text=True, env=env)
+    return json.loads(r.stdout)
+
+
+def long_input(frames: int, short_frames: int) -> dict:
+    import numpy as np
+    import torch
+
+    from posegraph.data.lift import load_lift
+    from posegraph.geometry import unnormalize_screen
+    from posegraph.io.keypoints import write_keypoints_npz
+    from posegraph.pipeline import Pipeline, list_pretrained, save_model_file
+
+    torch.set_num_threads(1)
+    res = {"frames": frames, "fps": 30, "hours": frames / 30 / 3600, "short_frames": short_frames}
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        p2d = load_lift("test").p2d
+        reps = -(-frames // len(p2d))
+        xy = unnormalize_screen(np.tile(p2d, (reps, 1, 1))[:frames].astype(np.float64), 1000, 1000).astype(np.float32)
+        conf = np.ones(xy.shape[:2], np.float32)
+        long_f = write_keypoints_npz(d / "hour.npz", xy, conf, layout="h36m17", image_size=(1000, 1000))
+        short_f = write_keypoints_npz(d / "minute.npz", xy[:short_frames], conf[:short_frames], layout="h36m17",
+                                      image_size=(1000, 1000))
+        res["input_mb"] = round(long_f.stat().st_size / 2 ** 20, 1)
+        shipped = list_pretrained()
+        if "semgcn" in shipped:
+            ckpt, res["checkpoint"] = "semgcn", "semgcn (shipped)"
+        else:
+            ckpt = str(save_model_file(d / "semgcn16.pt", Pipeline("semgcn", {"skeleton": "h36m16"})))
+            res["checkpoint"] = "semgcn h36m16, untrained"
+        cli = [sys.executable, "-m", "posegraph.cli"]
+        res["import_only"] = _measure([sys.executable, "-c", "import torch, numpy, posegraph.lift, posegraph.cli"])
+        for key, f in (("short", short_f), ("long", long_f)):
+            out = d / f"out_{key}"
+            m = _measure(cli + ["lift", str(f), "--checkpoint", ckpt, "--out", str(out), "--no-progress"])
+            m["outputs_mb"] = {q.name: round(q.stat().st_size / 2 ** 20, 1) for q in out.iterdir()} if out.exists() else {}
+            res[key] = m
+            print(f"  {key}: rc {m['returncode']}, peak RSS {m['peak_rss_mb']:.0f} MB, {m['wall_s']:.1f} s", flush=True)
+    arr_mb = frames * 17 * 3 * 4 / 2 ** 20
+    res["one_array_mb"] = round(arr_mb, 1)
+    if res["long"]["returncode"] == 0 and res["short"]["returncode"] == 0:
+        res["growth_mb"] = round(res["long"]["peak_rss_mb"] - res["short"]["peak_rss_mb"], 1)
+        res["growth_bytes_per_frame"] = round(res["growth_mb"] * 2 ** 20 / (frames - short_frames))
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------
+
+def markdown(rep: dict) -> str:
+    L = ["# Reliability", "", f"Machine: {rep['machine']}. Generated by `python benchmarks/reliability.py`.", ""]
+    if "fuzz" in rep:
+        base = rep.get("fuzz_baseline")
+        L += ["## 1. Bad inputs", "",
+              "Every case is a generated malformed input (`tests/test_fuzz_inputs.py` generators: byte "
+              "truncations/flips/insertions/line edits, zip-member damage, dropped/replaced/recast/reshaped "
+              "npz arrays with NaN/inf/huge values, JSON structure edits, CSV cell edits, model-file key/"
+              "version/config/skeleton/weight edits). Outcomes: `ok` = valid result (finite, consistent); "
+              "`error` = one-line `PosegraphError`; `UNEXPECTED` = any other exception, a hang (> 20 s) or "
+              "a NaN (a bug).", ""]
+        head = "| bad-input class | cases | ok | clear error | UNEXPECTED |"
+        sep = "|---|---:|---:|---:|---:|"
+        if base:
+            head += " before the fixes: UNEXPECTED (kinds) |"
+            sep += "---|"
+        L += [head, sep]
+        for name, c in rep["fuzz"].items():
+            row = f"| {name} | {c['cases']} | {c['ok']} | {c['error']} | {c['unexpected']} |"
+            if base:
+                b = base.get(name, {})
+                kinds = "; ".join(f"{k} x{v}" for k, v in sorted(b.get("unexpected_kinds", {}).items(),
+                                                                    key=lambda t: -t[1])[:4])
+                row += f" {b.get('unexpected', '?')} of {b.get('cases', '?')}" + (f" ({kinds})" if kinds else "") + " |"
+            L.append(row)
+        tot = sum(c["cases"] for c in rep["fuzz"].values())
+        bad = sum(c["unexpected"] for c in rep["fuzz"].values())
+        L += ["", f"Total: {tot} cases, {bad} unexpected outcomes "
+                  f"({'all clear errors or valid results' if bad == 0 else 'FAILURES: see the json'}).", ""]
+    if "kill_resume" in rep:
+        k = rep["kill_resume"]
+        u = k["uninterrupted"]
+        L += ["## 2. SIGKILL and resume", "",
+              f"`{k['config']}` with `train.max_steps={k['max_steps']}`, `train.val_every_steps={k['val_every_steps']}` "
+              f"(a checkpoint at every validation), batch {k['batch_size']}. Each killed run: SIGKILL "
+              f"{k['kills_per_run']} times, each at a random delay (0-1.5 s, fixed seed) after the run wrote a new "
+              f"`last.ckpt`, then `posegraph train --resume RUN` to the end.", "",
+              "| run | resumed from step (kill 1, 2, 3) | final steps | best val MPJPE (mm) | test MPJPE gt (mm) | model.pt loads |",
+              "|---|---|---:|---:|---:|---|",
+              f"| uninterrupted | - | {u['steps']} | {u['best_val_mpjpe_mm']:.2f} | {u['test_gt_mpjpe_mm']:.2f} | yes |"]
+        for r in k["runs"]:
+            ks = ", ".join(str(t.get("resume_from_step")) if not t["finished_before_kill"] else "finished first"
+                           for t in r["trials"])
+            if r["final_returncode"] == 0:
+                L.append(f"| killed, seed {r['seed']} | {ks} | {r['steps']} | {r['best_val_mpjpe_mm']:.2f} | "
+                         f"{r['test_gt_mpjpe_mm']:.2f} | {'yes' if r.get('model_pt_loads') else 'NO'} |")
+            else:
+                L.append(f"| killed, seed {r['seed']} | {ks} | FAILED (rc {r['final_returncode']}) | | | |")
+        L.append("")
+    if "long_input" in rep:
+        m = rep["long_input"]
+        L += ["## 3. Long input", "",
+              f"`posegraph lift` on a {m['frames']:,}-frame keypoint npz ({m['hours']:.1f} h at 30 fps, "
+              f"{m['input_mb']} MB), checkpoint {m['checkpoint']}, in a child process; peak RSS from "
+              f"`getrusage(RUSAGE_CHILDREN)`. One (frames, 17, 3) float32 array is {m['one_array_mb']} MB.", "",
+              "| input | frames | exit | peak RSS (MB) | wall (s) | CPU (s) | outputs (MB) |", "|---|---:|---|---:|---:|---:|---|",
+              f"| imports only | - | {m['import_only']['returncode']} | {m['import_only']['peak_rss_mb']:.0f} | "
+              f"{m['import_only']['wall_s']:.1f} | {m['import_only']['cpu_s']:.1f} | |"]
+        for key, n in (("short", m["short_frames"]), ("long", m["frames"])):
+            x = m[key]
+            outs = ", ".join(f"{k} {v}" for k, v in x.get("outputs_mb", {}).items())
+            L.append(f"| {key} | {n:,} | {x['returncode']} | {x['peak_rss_mb']:.0f} | {x['wall_s']:.1f} | "
+                     f"{x['cpu_s']:.1f} | {outs} |")
+        if "growth_mb" in m:
+            L += ["", f"Growth from the short to the long input: {m['growth_mb']} MB "
+                      f"(~{m['growth_bytes_per_frame']} bytes per frame, vs ~{17 * 3 * 4 * 2 + 17 * 2 * 4 * 2} bytes per "
+                      f"frame for a few float32 copies of the 2D and 3D arrays)."]
+        for key in ("short", "long"):
+            if m[key]["returncode"]:
+                L += ["", f"{key} failed: `{' '.join(m[key]['stderr'].split())[-600:]}`"]
+        if rep.get("long_input_notes"):
+            L += ["", rep["long_input_notes"]]
+        L.append("")
+    return "\n".join(L) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", default="fuzz,kill,long", help="comma-separated: fuzz, kill, long")
+    ap.add_argument("--examples", type=int, default=300, help="generated cases per bad-input class")
+    ap.add_argument("--baseline-src", default=None, help="also fuzz this source tree (e.g. the code before the fixes)")
+    ap.add_argument("--max-steps", type=int, default=150)
+    ap.add_argument("--val-every", type=int, default=10)
+    ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--frames", type=int, default=108_000)
+    ap.add_argument("--short-frames", type=int, default=1_800)
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    ap.add_argument("--_fuzz-child", dest="fuzz_child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.fuzz_child:
+        # a damaged model config must not take the machine down (it would on the code before
+        # the fixes: linear_size=10**9 allocates tens of GB); past this, allocation fails
+        resource.setrlimit(resource.RLIMIT_AS, (6 * 2 ** 30, resource.RLIM_INFINITY))
+        Path(args.fuzz_child).write_text(json.dumps(fuzz_counts(args.examples)))
+        return 0
+
+    import torch
+
+    from posegraph.fileio import save_json, write_text
+
+    torch.set_num_threads(1)
+    parts = set(args.parts.split(","))
+    rep_path = args.out / "reliability.json"
+    rep = json.loads(rep_path.read_text()) if rep_path.exists() else {}
+    rep["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+    if "fuzz" in parts:
+        print("bad inputs:", flush=True)
+        rep["fuzz_examples_per_class"] = args.examples
+        rep["fuzz"] = fuzz_in_subprocess(args.examples, None)
+        if args.baseline_src:
+            print(f"bad inputs, baseline source {args.baseline_src}:", flush=True)
+            rep["fuzz_baseline"] = fuzz_in_subprocess(args.examples, args.baseline_src)
+    if "kill" in parts:
+        print("kill and resume:", flush=True)
+        rep["kill_resume"] = kill_resume(args.max_steps, args.val_every, [int(s) for s in args.seeds.split(",")])
+    if "long" in parts:
+        print("long input:", flush=True)
+        rep["long_input"] = long_input(args.frames, args.short_frames)
+    save_json(rep_path, rep)
+    write_text(args.out / "reliability.md", markdown(rep))
+    print(f"wrote {args.out / 'reliability.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
