@@ -35,3 +35,15 @@ def shared_data() -> Path:
 def shared_media() -> Path:
     """Path to ``shared/media`` (the demo video)."""
     return _need(SHARED / "media")
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """The tests' tensors are small: one intra-op thread is as fast, and several threads stall
+    badly when the two cores are shared with other work."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

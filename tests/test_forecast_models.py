@@ -24,14 +24,6 @@ from posegraph.nn.temporal_decoder import TemporalConvDecoder
 T_IN, T_OUT, V = 10, 25, 17
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not stall when the cores are shared."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 # ---------------------------------------------------------------------------------------
 # helpers

@@ -22,27 +22,7 @@ from posegraph.geometry import (
 )
 from posegraph.skeleton import H36M17
 
-# A standing person in H36M17 joint order, world metres, +y up, facing +z
-# (so the person's left is +x).
-STANDING = np.array([
-    [0.00, 0.95, 0.00],   # pelvis
-    [-0.13, 0.93, 0.00],  # r_hip
-    [-0.14, 0.50, 0.02],  # r_knee
-    [-0.15, 0.08, -0.02],  # r_ankle
-    [0.13, 0.93, 0.00],   # l_hip
-    [0.14, 0.50, 0.02],   # l_knee
-    [0.15, 0.08, -0.02],  # l_ankle
-    [0.00, 1.18, -0.01],  # spine
-    [0.00, 1.43, 0.00],   # thorax
-    [0.00, 1.52, 0.02],   # neck
-    [0.00, 1.65, 0.03],   # head
-    [0.18, 1.40, 0.00],   # l_shoulder
-    [0.22, 1.12, 0.00],   # l_elbow
-    [0.24, 0.86, 0.03],   # l_wrist
-    [-0.18, 1.40, 0.00],  # r_shoulder
-    [-0.22, 1.12, 0.00],  # r_elbow
-    [-0.24, 0.86, 0.03],  # r_wrist
-])
+from helpers import STANDING  # noqa: E402
 
 
 def rot(axis, deg):

@@ -23,14 +23,7 @@ def _source_bone_lengths(m, asf):
     return np.linalg.norm(m.all_positions[:, ch] - m.all_positions[:, par], axis=-1)
 
 
-def facing_cosine(positions: np.ndarray) -> float:
-    """cos between the body's forward direction, cross(l_hip - r_hip, up), and travel."""
-    p = positions.astype(np.float64)
-    travel = p[-1, 0] - p[0, 0]
-    travel[1] = 0.0
-    fwd = np.cross((p[:, 4] - p[:, 1]).mean(0), [0.0, 1.0, 0.0])
-    fwd[1] = 0.0
-    return float(fwd @ travel / np.linalg.norm(fwd) / np.linalg.norm(travel))
+from helpers import facing_cosine  # noqa: E402
 
 
 @pytest.fixture(scope="module")

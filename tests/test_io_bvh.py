@@ -10,13 +10,7 @@ from posegraph.io import read_bvh, read_motion
 from posegraph.skeleton import H36M17
 
 
-def facing_cosine(positions: np.ndarray) -> float:
-    p = positions.astype(np.float64)
-    travel = p[-1, 0] - p[0, 0]
-    travel[1] = 0.0
-    fwd = np.cross((p[:, 4] - p[:, 1]).mean(0), [0.0, 1.0, 0.0])
-    fwd[1] = 0.0
-    return float(fwd @ travel / np.linalg.norm(fwd) / np.linalg.norm(travel))
+from helpers import facing_cosine  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,6 @@ from posegraph.errors import PosegraphError, ShapeError
 from posegraph.models import build_model, model_task
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: intra-op threads only add contention on the shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 # (registry name, constructor kwargs): every lifting model of this file and its main options
 CONFIGS = [
     ("baseline", {}),

@@ -19,14 +19,6 @@ from posegraph.nn.semantic_conv import SemGraphConv
 from posegraph.skeleton import get_skeleton
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: intra-op threads only add contention on the shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 def chain(n: int = 5) -> np.ndarray:
     A = np.zeros((n, n))
     for i in range(n - 1):

@@ -23,13 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 TOL = 1e-4
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _config_kwargs() -> dict[str, dict]:
     """Architecture -> kwargs from configs (the teacher's where a student config needs one)."""
