@@ -162,12 +162,40 @@ def test_schedules():
         for _ in range(n):
             out.append(opt.param_groups[0]["lr"])
             opt.step()
-            s.step()
+            if len(out) < n:  # Lightning steps the scheduler once per optimizer step: max_steps times
+                s.step()
         return np.array(out)
     e = lrs({"name": "exponential", "gamma": 0.96, "decay_steps": 10, "staircase": True})
     assert e[9] == 1.0 and e[10] == pytest.approx(0.96) and e[25] == pytest.approx(0.96 ** 2)
     o = lrs({"name": "onecycle"})
-    assert o.argmax() == 50 and o[50] == pytest.approx(1.0) and o[0] < 0.05 and o[-1] < 1e-3
-    assert np.allclose(np.diff(o[:50]), np.diff(o[:50])[0])  # linear ramp
+    assert abs(int(o.argmax()) - 50) <= 1 and o.max() == pytest.approx(1.0) and o[0] < 0.05 and o[-1] < 1e-3
+    assert np.allclose(np.diff(o[:45]), np.diff(o[:45])[0])  # linear ramp up over the first half
+    assert np.allclose(np.diff(o[55:]), np.diff(o[55:])[0])  # and linear down over the second
     m = lrs({"name": "multistep", "milestones": [30, 60], "gamma": 0.1})
     assert m[29] == 1.0 and m[30] == pytest.approx(0.1) and m[60] == pytest.approx(0.01)
+
+
+def test_resume_mid_epoch_continues_with_the_same_batches(tmp_path):
+    """A run stopped mid-epoch and resumed sees exactly the batches of an uninterrupted run."""
+    import yaml
+
+    def train(out, steps, resume=False):
+        args = ["train", "--no-progress"]
+        if resume:
+            cfg = yaml.safe_load((out / "config.yaml").read_text())
+            cfg["train"]["max_steps"] = steps
+            (out / "config.yaml").write_text(yaml.safe_dump(cfg))
+            args += ["--resume", str(out)]
+        else:
+            args += ["--config", str(REPO / "configs/lift/baseline.yaml"), "--out", str(out),
+                     "--set", f"train.max_steps={steps}", "--set", "train.val_every_steps=6",
+                     "--set", "train.batch_size=32", "--set", f"train.trace_batches={out}"]
+        r = subprocess.run(CLI + args, capture_output=True, text=True, env=_env())
+        assert r.returncode == 0, r.stderr[-3000:]
+        return json.loads((out / "trace_rank0.json").read_text())["batches"]
+
+    full = train(tmp_path / "a", 24)
+    first = train(tmp_path / "b", 12)
+    rest = train(tmp_path / "b", 24, resume=True)
+    assert len(full) == 24 and first == full[:12]
+    assert rest == pytest.approx(full[12:], rel=1e-12)

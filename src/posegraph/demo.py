@@ -32,7 +32,7 @@ def _prepare_out(out: Path) -> Path:
             raise PosegraphError(f"{out}: exists and was not written by `posegraph demo`; choose another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / MARKER).write_text("written by posegraph demo; overwritten on every run\n")
+    write_text(out / MARKER, "written by posegraph demo; overwritten on every run\n")
     return out
 
 

@@ -11,11 +11,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["atomic_path", "save_npz", "save_json", "write_text", "ensure_empty_dir"]
+__all__ = ["atomic_path", "save_npz", "save_json", "save_json_stream", "write_text", "ensure_empty_dir"]
 
 
 @contextlib.contextmanager
@@ -53,6 +53,20 @@ def save_json(path: str | os.PathLike, obj: Any, indent: int = 2) -> Path:
     """JSON written atomically (numpy scalars and arrays converted)."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=indent, default=_json_default) + "\n")
+    return Path(path)
+
+
+def save_json_stream(path: str | os.PathLike, head: dict, key: str, items: Iterable[Any]) -> Path:
+    """JSON object ``{**head, key: [items...]}`` written atomically, one item at a time.
+
+    Memory stays bounded however many items there are (e.g. a per-frame list of an hour of video).
+    """
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        body = json.dumps({**head, key: []}, default=_json_default)
+        f.write(body[:-2])  # everything up to the empty list's closing "]}"
+        for i, item in enumerate(items):
+            f.write(("," if i else "") + json.dumps(item, default=_json_default))
+        f.write("]}\n")
     return Path(path)
 
 

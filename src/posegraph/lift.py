@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PosegraphError, ShapeError
-from .fileio import ensure_empty_dir, save_json, save_npz
+from .fileio import ensure_empty_dir, save_json_stream, save_npz
 
 __all__ = ["lift_input", "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
 
@@ -261,20 +261,22 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
     npz_path = save_npz(out / "lift.npz", **arrays)
 
     r = lambda a, d=4: np.round(np.asarray(a, dtype=np.float64), d).tolist()  # noqa: E731
-    frames = []
-    for i in range(F):
-        fr = {"frame": int(kps.frame_ids[i]),
-              "keypoints_2d": r(xy17[i], 2),
-              "confidence": r(conf17[i], 3),
-              "filled": filled[i].astype(bool).tolist(),
-              "joints_3d": r(pose[i])}
-        if detected is not None:
-            fr["detected"] = bool(detected[i])
-        if hyp is not None:
-            fr["hypotheses"] = r(hyp[i])
-            if weights is not None:
-                fr["weights"] = r(weights[i])
-        frames.append(fr)
+
+    def frames():  # one frame at a time: memory stays bounded for long inputs
+        for i in range(F):
+            fr = {"frame": int(kps.frame_ids[i]),
+                  "keypoints_2d": r(xy17[i], 2),
+                  "confidence": r(conf17[i], 3),
+                  "filled": filled[i].astype(bool).tolist(),
+                  "joints_3d": r(pose[i])}
+            if detected is not None:
+                fr["detected"] = bool(detected[i])
+            if hyp is not None:
+                fr["hypotheses"] = r(hyp[i])
+                if weights is not None:
+                    fr["weights"] = r(weights[i])
+            yield fr
+
     meta = {
         "format": "posegraph-lift", "format_version": 1,
         "input": os.fspath(inp), "input_kind": kind, "keypoint_layout": kps.layout,
@@ -288,9 +290,8 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         "smoothing": {"filter": "gaussian", "sigma_frames": sigma} if sigma > 0 else None,
         "num_frames": F, "num_hypotheses": None if hyp is None else int(hyp.shape[1]),
         "filled_fraction": float(filled.mean()),
-        "frames": frames,
     }
-    json_path = save_json(out / "lift.json", meta, indent=None)
+    json_path = save_json_stream(out / "lift.json", meta, "frames", frames())
 
     video_out = None
     if render:

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import IterableDataset
+from torch.utils.data import DataLoader, IterableDataset
 
 from ..data.forecast import load_forecast
 from ..data.lift import load_lift
@@ -34,6 +34,16 @@ class IndexBatches(IterableDataset):
         self.n, self.gather, self.batch_size = n, gather, batch_size
         self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
         self.epoch = 0
+        self.position = 0  # batches of the current epoch consumed by training (set by the module)
+        self._skip = 0  # batches to skip on the next iteration (a mid-epoch resume)
+
+    def state_dict(self) -> dict:
+        return {"epoch": int(self.epoch), "position": int(self.position)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume mid-epoch: the same permutation, continuing after the consumed batches."""
+        self.epoch = int(state.get("epoch", 0))
+        self._skip = self.position = int(state.get("position", 0))
 
     def _indices(self) -> torch.Tensor:
         if self.shuffle:
@@ -52,8 +62,22 @@ class IndexBatches(IterableDataset):
     def __iter__(self):
         idx = self._indices()
         stop = len(idx) - (len(idx) % self.batch_size if self.drop_last else 0)
-        for s in range(0, stop, self.batch_size):
+        start, self._skip = self._skip * self.batch_size, 0
+        for s in range(start, stop, self.batch_size):
             yield self.gather(idx[s:s + self.batch_size])
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader of whole :class:`IndexBatches` batches whose position Lightning checkpoints."""
+
+    def __init__(self, batches: IndexBatches):
+        super().__init__(batches, batch_size=None)
+
+    def state_dict(self) -> dict:
+        return self.dataset.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.dataset.load_state_dict(state)
 
 
 class LiftTensors:

@@ -61,8 +61,9 @@ class PoseModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ steps
     def on_train_epoch_start(self):
-        if self.train_batches is not None:
+        if self.train_batches is not None and self.train_batches.epoch != self.current_epoch:
             self.train_batches.epoch = self.current_epoch
+            self.train_batches.position = 0
 
     def training_step(self, batch, batch_idx):
         if self.config["train"].get("trace_batches"):  # debugging/tests: fingerprint of each batch
@@ -99,6 +100,8 @@ class PoseModule(pl.LightningModule):
                       {"rank": self.global_rank, "world_size": self.trainer.world_size, "batches": self._trace})
 
     def on_train_batch_end(self, outputs, batch, batch_idx):
+        if self.train_batches is not None:
+            self.train_batches.position = batch_idx + 1
         hook = getattr(self.pipeline.model, "after_optimizer_step", None)
         if hook is not None:
             hook()

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 from ..errors import PosegraphError
 from ..fileio import ensure_empty_dir, save_json, write_text
 from ..pipeline import load_model_file, save_model_file
-from .data import IndexBatches, forecast_training_data, lift_training_data
+from .data import IndexBatches, ResumableLoader, forecast_training_data, lift_training_data
 from .module import AtomicCheckpointIO, PoseModule
 
 warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
@@ -39,7 +39,7 @@ def _loaders(module: PoseModule, cfg: dict):
     tb = IndexBatches(len(train), train.gather, int(t["batch_size"]), shuffle=True, seed=int(t["seed"]))
     vb = IndexBatches(len(val), val.gather, 8192, shuffle=False, drop_last=False)
     module.train_batches = tb
-    return train, val, DataLoader(tb, batch_size=None), DataLoader(vb, batch_size=None)
+    return train, val, ResumableLoader(tb), DataLoader(vb, batch_size=None)
 
 
 def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,

@@ -26,7 +26,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: dict, max_steps: int,
             return LambdaLR(optimizer, lambda t: gamma ** (t // every))
         return LambdaLR(optimizer, lambda t: gamma ** (t / every))
     if name == "onecycle":
-        return OneCycleLR(optimizer, max_lr=lr, total_steps=max_steps + 1, pct_start=float(cfg.get("pct_start", 0.5)),
+        return OneCycleLR(optimizer, max_lr=lr, total_steps=max(max_steps, 2), pct_start=float(cfg.get("pct_start", 0.5)),
                           anneal_strategy="linear", div_factor=float(cfg.get("div_factor", 25.0)),
                           final_div_factor=float(cfg.get("final_div_factor", 1e3)), cycle_momentum=False)
     if name == "multistep":
