@@ -332,18 +332,21 @@ def markdown(rep: dict) -> str:
         for o in k.get("other_train_seeds", []):
             L.append(f"| uninterrupted, `train.seed={o['train_seed']}` (spread reference) | - | {o['steps']} | "
                      f"{o['best_val_mpjpe_mm']:.2f} | {o['test_gt_mpjpe_mm']:.2f} | yes |")
-        L += ["", "**Step counts and checkpoints are exact; the weights are not.** Resumes are deterministic (both "
-                  "killed runs resumed from steps 10, 30, 60 and ended bit-identical), but worse than the "
-                  "uninterrupted run by far more than the seed-to-seed spread. Cause: the training batches come "
-                  "from `posegraph.train.data.IndexBatches`, which reseeds its permutation per epoch "
-                  "(`seed * 100003 + epoch`) but has no `state_dict`, so after a mid-epoch resume Lightning "
-                  "restarts the epoch's iteration from batch 0 (its behaviour for iterables without state). Here the resumed run trained on batches 0-89 of the "
-                  "permutation only (steps 11-30 replay batches 0-19, 31-60 replay 0-29, 61-150 use 0-89) instead "
-                  "of 0-149. On a real run (an epoch is thousands of steps) every kill replays the start of the "
-                  "epoch and the end is seen less: a bias, not noise. Fix (in `train/data.py`, not this change): "
-                  "give `IndexBatches` `state_dict()`/`load_state_dict()` holding `epoch` and the number of batches "
-                  "already yielded in it, and skip those batches in `__iter__` after a load; Lightning 2.x saves "
-                  "and restores stateful iterables with the loop state in `last.ckpt`."]
+        killed = [r for r in k["runs"] if r["final_returncode"] == 0]
+        spread = [abs(o["best_val_mpjpe_mm"] - u["best_val_mpjpe_mm"]) for o in k.get("other_train_seeds", [])]
+        if killed:
+            gap = max(abs(r["best_val_mpjpe_mm"] - u["best_val_mpjpe_mm"]) for r in killed)
+            exact = all(r["steps"] == u["steps"] for r in killed)
+            verdict = ("within" if spread and gap <= max(spread) + 0.5 else "outside") if spread else "compared with"
+            L += ["", f"Step counts {'match' if exact else 'DO NOT match'} the uninterrupted run. The largest "
+                      f"difference in best validation MPJPE between a killed-and-resumed run and the uninterrupted "
+                      f"one is {gap:.2f} mm, {verdict} the seed-to-seed spread"
+                      + (f" ({max(spread):.2f} mm)" if spread else "") + ". The training loader's position "
+                      "(epoch and batches consumed) is saved in every checkpoint "
+                      "(`posegraph.train.data.ResumableLoader`), so a resumed run continues with the batches the "
+                      "uninterrupted run would have seen (`tests/test_engine.py::"
+                      "test_resume_mid_epoch_continues_with_the_same_batches` checks the batch sequence); "
+                      "dropout and augmentation draws after a resume differ."]
         L.append("")
     if "long_input" in rep:
         m = rep["long_input"]
@@ -371,22 +374,10 @@ def markdown(rep: dict) -> str:
             L += ["", "Where the memory goes (long input, `lift_input` run in-process, RSS from /proc at each step):", "",
                   "| step | RSS (MB) | peak so far (MB) |", "|---|---:|---:|"]
             L += [f"| {name} | {v['rss_mb']} | {v['peak_mb']} |" for name, v in ph]
-        if isinstance(ph, list) and m.get("growth_bytes_per_frame", 0) > 2000:
-            L += ["", "**Memory grows with the input (~1.2 GB for 1 h), because of `lift.json`, not the arrays.** "
-                      "`posegraph.lift.lift_input` builds `frames`, a list of one dict per frame with nested "
-                      "Python lists of floats (2D, confidence, filled, 3D: ~120 boxed floats per frame, "
-                      "~7 KB per frame: +735 MB between `save_npz` and `save_json` above), then "
-                      "`save_json(..., indent=None)` serialises it into one ~100 MB string (+100-200 MB). The "
-                      "arrays themselves (read, fill, model input, chunked lifting in 1024-frame batches, npz) "
-                      "stay around 500-800 MB peak, mostly float64 temporaries of `to_h36m17`/`fill_missing`; "
-                      "no video frame is read for a keypoint input. Change in `src/posegraph/lift.py` (step 4): "
-                      "do not build `frames`; write `lift.json` streaming through `posegraph.fileio.atomic_path` -- "
-                      "`json.dumps(meta)` without `frames`, minus its closing brace, then `, \"frames\": [`, then "
-                      "for each block of ~1000 frames `json.dumps` of that block's per-frame dicts (made from the "
-                      "array slices with `np.round(...).tolist()`) written to the open temp file, then `]}`. Same "
-                      "file content, peak then ~constant in the number of frames beyond the arrays (~700 MB here, "
-                      "less if `to_h36m17`/`fill_missing` kept float32). Optionally also `--no-json` for very "
-                      "long inputs, since lift.npz holds the same data."]
+        if isinstance(ph, list):
+            L += ["", "`lift.json` is written one frame at a time (`posegraph.fileio.save_json_stream`) and no "
+                      "video frame is read for a keypoint input; what grows with the input are the arrays (2D, "
+                      "confidences, fill mask, 3D and their float64 temporaries) and `lift.npz`."]
         if rep.get("long_input_notes"):
             L += ["", rep["long_input_notes"]]
         L.append("")
