@@ -13,6 +13,7 @@ training wall time, and forward-pass runtime (median of many runs after warm-up,
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -185,6 +186,9 @@ def main() -> int:
             missing.append(rid)
             continue
         rep = evaluate_forecast(pipe, test)
+        run_metrics = RUNS / rid / "metrics.json"
+        if run_metrics.exists():  # the run's own record, for model files written before it carried these
+            meta = {**json.loads(run_metrics.read_text()), **meta}
         r = {"label": label, "source": source, "params": pipe.num_parameters(), "report": rep,
              "train_wall_seconds": meta.get("train_wall_seconds", meta.get("train_wall_seconds_this_session"))}
         sp = getattr(pipe.model, "sparsity", None)

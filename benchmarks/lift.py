@@ -106,6 +106,9 @@ def evaluate_row(rid: str, shipped: str | None) -> dict | None:
     res = {"source": source, "params": pipe.num_parameters()}
     for s in ("gt", "noisy"):
         res[s] = evaluate_lift(pipe, _cache(s, load_lift))
+    run_metrics = RUNS / rid / "metrics.json"
+    if run_metrics.exists():  # the run's own record, for model files written before it carried these
+        meta = {**json.loads(run_metrics.read_text()), **meta}
     res["train_wall_seconds"] = meta.get("train_wall_seconds", meta.get("train_wall_seconds_this_session"))
     res["train_samples_per_second"] = meta.get("train_samples_per_second")
     res["steps"] = meta.get("steps")

@@ -423,3 +423,25 @@ def test_sampling_picks_kernels():
     s = sample_poses(means, sigma, wp, num_samples=6, level="pose", generator=g)
     d = torch.linalg.vector_norm(s[:, :, None] - means[:, None], dim=-1).amax(-1)  # whole pose
     assert bool((d.min(dim=2).values < 1e-6).all())
+
+
+def test_semantic_conv_inference_cache_follows_the_weights():
+    """The cached adjacency (gradients off) is recomputed after an update or a state_dict load."""
+    from posegraph.nn.semantic_conv import SemGraphConv
+
+    conv = SemGraphConv(4, 5, "h36m16").eval()
+    x = torch.randn(3, 16, 4)
+    with torch.no_grad():
+        a = conv(x)
+        assert torch.equal(conv(x), a)
+    with torch.no_grad():
+        conv.e.add_(torch.randn_like(conv.e))  # like an optimizer step
+        b = conv(x)
+    ref = conv(x)  # grad on: recomputed from scratch
+    assert torch.allclose(b, ref, atol=1e-6) and not torch.allclose(a, b)
+    other = SemGraphConv(4, 5, "h36m16")
+    other.load_state_dict(conv.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(other.eval()(x), ref, atol=1e-6)
+    ref.sum().backward()
+    assert conv.e.grad is not None and conv.e.grad.abs().sum() > 0

@@ -77,7 +77,7 @@ def lift_figure(p2d: np.ndarray, pred: np.ndarray, gt: np.ndarray | None, skelet
             ax.set_ylabel(row_labels[r], fontsize=8)
         for k, pose in enumerate([pred[r]] + ([gt[r]] if gt is not None else [])):
             ax3 = fig.add_subplot(R, cols, r * cols + 2 + k, projection="3d")
-            draw_3d(ax3, pose, skeleton)
+            draw_3d(ax3, pose, skeleton, radius=0.85)
             if r == 0:
                 ax3.set_title(titles[1 + k])
     fig.tight_layout()

@@ -74,17 +74,35 @@ class SemGraphConv(nn.Module):
         logits = logits.masked_fill(~self.mask, float("-inf"))
         return F.softmax(logits, dim=-1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _terms(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(diag, off)``: the self weights ``rho_ii`` and the off-diagonal ``rho ∘ (1 - I)``.
+
+        They depend only on the edge logits, so with gradients off (inference, export) they are
+        computed once and reused until the logits change (their version counter, bumped by every
+        optimizer step and ``load_state_dict``), or the device/dtype does.
+        """
+        key = (self.e._version, self.e.device, self.e.dtype)
+        if not torch.is_grad_enabled() and getattr(self, "_cache_key", None) == key:
+            return self._cache
         att = self.attention()
-        h0 = torch.matmul(x, self.W[0])
-        h1 = torch.matmul(x, self.W[1])
         if self.channel_wise:
             diag = torch.diagonal(att, dim1=-2, dim2=-1).transpose(0, 1)  # (J, C_out)
-            off = att * (1 - self.eye)  # (C, J, J)
-            out = diag * h0 + torch.einsum("dij,bjd->bid", off, h1)
         else:
             diag = torch.diagonal(att).unsqueeze(-1)  # (J, 1)
-            out = diag * h0 + torch.matmul(att * (1 - self.eye), h1)
+        off = att * (1 - self.eye)  # (J, J) or (C_out, J, J)
+        if not torch.is_grad_enabled():
+            self._cache_key, self._cache = key, (diag, off)
+        return diag, off
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        diag, off = self._terms()
+        # W0 and W1 in one matmul: x [W0 | W1] -> [h0 | h1]
+        W = self.W.permute(1, 0, 2).reshape(self.in_features, 2 * self.out_features)
+        h0, h1 = torch.matmul(x, W).split(self.out_features, dim=-1)
+        if self.channel_wise:
+            out = diag * h0 + torch.einsum("dij,bjd->bid", off, h1)
+        else:
+            out = diag * h0 + torch.matmul(off, h1)
         if self.bias is not None:
             out = out + self.bias
         return out
