@@ -393,3 +393,36 @@ def procrustes_align(pred, target, scale: bool = True, reflection: bool = False)
     else:
         s = 1.0
     return s * (P0 @ Q) + mu_t
+
+
+def random_look_at_torch(center_xz, generator=None, radius=(4.0, 7.0), height=(1.0, 2.2), look_height: float = 1.0):
+    """Random cameras around subjects, batched in torch (training augmentation).
+
+    For each centre ``(x, z)`` (e.g. the pelvis): azimuth ``a ~ U(0, 2 pi)``, distance
+    ``r ~ U(radius)``, camera height ``~ U(height)``; the camera sits at
+    ``(x + r cos a, height, z + r sin a)`` and looks at ``(x, look_height, z)`` with no roll
+    (the same construction as :func:`look_at_rotation`).
+
+    Returns:
+        ``R (B, 3, 3)`` world-to-camera rotations and ``t (B, 3)``, with ``X_cam = R X + t``.
+    """
+    import math
+
+    import torch
+
+    c = torch.as_tensor(center_xz)
+    B, dt, dev = c.shape[0], c.dtype, c.device
+
+    def u(lo, hi):
+        return lo + (hi - lo) * torch.rand(B, dtype=dt, device=dev, generator=generator)
+
+    a, r, h = u(0.0, 2 * math.pi), u(*radius), u(*height)
+    pos = torch.stack([c[:, 0] + r * torch.cos(a), h, c[:, 1] + r * torch.sin(a)], dim=1)
+    target = torch.stack([c[:, 0], torch.full_like(h, look_height), c[:, 1]], dim=1)
+    up = torch.tensor([0.0, 1.0, 0.0], dtype=dt, device=dev).expand(B, 3)
+    z = torch.nn.functional.normalize(target - pos, dim=1)
+    x = torch.nn.functional.normalize(torch.cross(z, up, dim=1), dim=1)
+    y = torch.cross(z, x, dim=1)
+    R = torch.stack([x, y, z], dim=1)
+    t = -torch.einsum("bij,bj->bi", R, pos)
+    return R, t

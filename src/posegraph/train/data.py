@@ -15,6 +15,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset
 
+from ..data.build import load_benchmark_file
 from ..data.forecast import load_forecast
 from ..data.lift import load_lift
 from ..skeleton import H36M17, Skeleton
@@ -81,18 +82,38 @@ class ResumableLoader(DataLoader):
 
 
 class LiftTensors:
-    """Lifting samples as tensors in a model's joint set."""
+    """Lifting samples as tensors in a model's joint set.
 
-    def __init__(self, p2d: np.ndarray, p3d: np.ndarray, skeleton: Skeleton):
+    With ``world`` (frames x 17 x 3, world +y up) and ``world_index`` (the frame of each sample),
+    batches also carry ``w``, the sample's world pose, for random-camera augmentation.
+    """
+
+    def __init__(self, p2d: np.ndarray, p3d: np.ndarray, skeleton: Skeleton,
+                 world: np.ndarray | None = None, world_index: np.ndarray | None = None):
         ji = torch.as_tensor(H36M17.subset_indices(skeleton)) if p2d.shape[1] == 17 else torch.arange(p2d.shape[1])
         self.x = torch.as_tensor(np.ascontiguousarray(p2d))[:, ji].contiguous()
         self.y = torch.as_tensor(np.ascontiguousarray(p3d))[:, ji].contiguous()
+        self.world = None if world is None else torch.as_tensor(np.ascontiguousarray(world))[:, ji].contiguous()
+        self.world_index = None if world_index is None else torch.as_tensor(world_index)
 
     def __len__(self) -> int:
         return len(self.x)
 
     def gather(self, idx: torch.Tensor) -> dict:
-        return {"x": self.x[idx], "y": self.y[idx]}
+        b = {"x": self.x[idx], "y": self.y[idx]}
+        if self.world is not None:
+            b["w"] = self.world[self.world_index[idx]]
+        return b
+
+
+def _world_frames(samples, path=None) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark's world frames and, per sample, the index of its frame among them."""
+    bench = load_benchmark_file(path or "mocap_lift")
+    train = bench.seq_split == "train"
+    offsets = {str(n): int(bench.seq_offsets[i]) for i, n in enumerate(bench.seq_name) if train[i]}
+    names, inv = np.unique(samples.seq, return_inverse=True)
+    start = np.array([offsets[str(n)] for n in names], dtype=np.int64)[inv]
+    return bench.positions, start + samples.frame // bench.stride
 
 
 class ForecastTensors:
@@ -113,11 +134,15 @@ class ForecastTensors:
         return {"x": w[:, :self.past], "y": w[:, self.past:]}
 
 
-def lift_training_data(skeleton: Skeleton, path=None) -> tuple[LiftTensors, LiftTensors]:
-    """(train, validation) of ``mocap-lift``: validation = whole held-out training takes."""
+def lift_training_data(skeleton: Skeleton, path=None, world: bool = False) -> tuple[LiftTensors, LiftTensors]:
+    """(train, validation) of ``mocap-lift``: validation = whole held-out training takes.
+
+    ``world``: training batches also carry each sample's world pose (random-camera augmentation).
+    """
     tr = load_lift("train", "gt", validation="exclude", path=path)
     va = load_lift("train", "gt", validation="only", path=path)
-    return LiftTensors(tr.p2d, tr.p3d, skeleton), LiftTensors(va.p2d, va.p3d, skeleton)
+    extra = _world_frames(tr, path) if world else (None, None)
+    return LiftTensors(tr.p2d, tr.p3d, skeleton, *extra), LiftTensors(va.p2d, va.p3d, skeleton)
 
 
 def forecast_training_data(skeleton: Skeleton, path=None) -> tuple[ForecastTensors, ForecastTensors]:

@@ -44,10 +44,27 @@ class PoseModule(pl.LightningModule):
         self.register_buffer("flip_perm", torch.as_tensor(flip), persistent=False)
 
     # ------------------------------------------------------------------ augmentation
-    def _augment(self, x: torch.Tensor, y: torch.Tensor):
+    def _augment(self, x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None = None):
+        """Lifting augmentation: random virtual cameras, left/right flips, 2D noise.
+
+        ``data.random_cameras`` (a probability): re-render a sample from its world pose through a
+        random camera (azimuth U(0, 360 deg), height U(1.0, 2.2) m, distance U(4, 7) m from the
+        pelvis, looking at the pelvis at 1 m; the benchmark's intrinsics). ``data.flip``: mirror
+        half the samples (x -> -x in 2D and 3D, left/right joints swapped). ``data.noise_px``:
+        Gaussian noise on the 2D, in pixels of the 1000 px image.
+        """
         d = self.config["data"]
         if self.task != "lift":
             return x, y
+        p = float(d.get("random_cameras") or 0.0)
+        if p > 0 and world is not None:
+            from ..geometry import project_to_screen_torch, random_look_at_torch
+
+            R, t = random_look_at_torch(world[:, 0, [0, 2]])
+            xy, xc = project_to_screen_torch(world, R, t, 1145.0, (500.0, 500.0), 1000.0, 1000.0)
+            m = (torch.rand(x.shape[0], device=x.device) < p)[:, None, None]
+            x = torch.where(m, xy.to(x.dtype), x)
+            y = torch.where(m, (xc - xc[:, :1]).to(y.dtype), y)
         if d.get("flip"):
             m = torch.rand(x.shape[0], device=x.device) < 0.5
             sign = torch.ones(3, device=x.device)
@@ -68,7 +85,7 @@ class PoseModule(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         if self.config["train"].get("trace_batches"):  # debugging/tests: fingerprint of each batch
             self._trace.append(float(batch["x"].double().sum()))
-        x, y = self._augment(batch["x"], batch["y"])
+        x, y = self._augment(batch["x"], batch["y"], batch.get("w"))
         out = self.pipeline.raw(x)
         loss, logs = self.pipeline.model.loss(out, self.pipeline.out_norm(y))
         with torch.no_grad():

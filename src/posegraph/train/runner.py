@@ -35,7 +35,11 @@ warnings.filterwarnings("ignore", message=r".*You are using `torch.load` with `w
 def _loaders(module: PoseModule, cfg: dict):
     t = cfg["train"]
     sk = module.pipeline.skeleton
-    train, val = (lift_training_data if module.task == "lift" else forecast_training_data)(sk, cfg.get("data", {}).get("path"))
+    d = cfg.get("data", {})
+    if module.task == "lift":
+        train, val = lift_training_data(sk, d.get("path"), world=bool(d.get("random_cameras")))
+    else:
+        train, val = forecast_training_data(sk, d.get("path"))
     tb = IndexBatches(len(train), train.gather, int(t["batch_size"]), shuffle=True, seed=int(t["seed"]))
     vb = IndexBatches(len(val), val.gather, 8192, shuffle=False, drop_last=False)
     module.train_batches = tb
