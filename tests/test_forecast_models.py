@@ -478,3 +478,19 @@ def test_onnx_export_dynamo_student(tmp_path):
     pytest.importorskip("onnxscript")
     model = SeSGCN.make_student(_sparse_teacher())
     _export_and_compare(model, tmp_path / "m.onnx", dynamo=True)
+
+
+@pytest.mark.parametrize("name", ["sts-gcn", "ses-gcn"])
+def test_residual_output_starts_from_the_last_observed_pose(name):
+    """With residual=True the network predicts displacements: a zero decoder gives zero velocity."""
+    from posegraph.models import build_model
+
+    m = build_model(name, residual=True).eval()
+    for p in m.decoder.parameters():
+        torch.nn.init.zeros_(p)
+    x = torch.randn(2, 10, 17, 3)
+    with torch.no_grad():
+        out = m(x)
+    assert torch.allclose(out, x[:, -1:].expand_as(out), atol=1e-6)
+    assert m.config["residual"] is True
+    assert build_model(name).config["residual"] is False  # the papers' absolute output by default

@@ -27,13 +27,18 @@ class SpaceTimeForecaster(nn.Module):
 
     ``channels`` lists the hidden widths; the encoder is ``coords -> channels... -> coords``.
     Subclasses choose the layer kind (``separable``) and whether adjacencies are masked.
+    ``residual``: the output is added to the last observed pose, :math:`\hat x_{T+k} = x_T + f(x)_k`,
+    so the network predicts displacements and the forecast starts where the motion is (an option
+    beyond the papers, which regress poses directly; see benchmarks/results/forecast.md).
     """
 
     def __init__(self, skeleton="h36m17", input_frames: int = 10, output_frames: int = 25,
                  channels=(64, 32, 64), num_tcn_layers: int = 4, dropout: float = 0.1,
                  tcn_kernel_size: int = 3, tcn_dropout: float = 0.0, coords: int = 3,
-                 separable: bool = False, depth_multiplier: int = 1, sparse: bool = False):
+                 separable: bool = False, depth_multiplier: int = 1, sparse: bool = False,
+                 residual: bool = False):
         super().__init__()
+        self.residual = bool(residual)
         sk = get_skeleton(skeleton)
         self.skeleton = sk
         self.input_frames = int(input_frames)
@@ -53,7 +58,7 @@ class SpaceTimeForecaster(nn.Module):
                            output_frames=self.output_frames, channels=list(channels),
                            num_tcn_layers=int(num_tcn_layers), dropout=float(dropout),
                            tcn_kernel_size=int(tcn_kernel_size), tcn_dropout=float(tcn_dropout),
-                           coords=self.coords)
+                           coords=self.coords, residual=self.residual)
 
     # -- forward -------------------------------------------------------------------------
 
@@ -71,7 +76,10 @@ class SpaceTimeForecaster(nn.Module):
         for layer in self.encoder:
             h = layer(h)
         h = self.decoder(h.transpose(1, 2))  # frames as channels: (B, T_in, 3, V) -> (B, T_out, 3, V)
-        return h.transpose(2, 3)  # (B, T_out, V, 3)
+        out = h.transpose(2, 3)  # (B, T_out, V, 3)
+        if self.residual:  # predict the displacement from the last observed pose
+            out = out + x[:, -1:]
+        return out
 
     def loss(self, out: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """MPJPE (metres) between predicted and true future poses, both ``(B, T_out, V, 3)``."""

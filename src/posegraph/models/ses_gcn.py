@@ -50,10 +50,11 @@ class SeSGCN(SpaceTimeForecaster):
     def __init__(self, skeleton="h36m17", input_frames: int = 10, output_frames: int = 25,
                  channels=(66, 66, 66, 66), num_tcn_layers: int = 4, dropout: float = 0.1,
                  tcn_kernel_size: int = 3, tcn_dropout: float = 0.0, coords: int = 3,
-                 depth_multiplier: int = 1, sparse: bool = False, threshold: float = 0.03):
+                 depth_multiplier: int = 1, sparse: bool = False, threshold: float = 0.03,
+                 residual: bool = False):
         super().__init__(skeleton, input_frames, output_frames, channels, num_tcn_layers, dropout,
                          tcn_kernel_size, tcn_dropout, coords, separable=True,
-                         depth_multiplier=depth_multiplier, sparse=sparse)
+                         depth_multiplier=depth_multiplier, sparse=sparse, residual=residual)
         self.sparse = bool(sparse)
         self.threshold = float(threshold)
         self.config.update(depth_multiplier=int(depth_multiplier), sparse=self.sparse,
