@@ -30,10 +30,10 @@ HORIZONS = ("80", "160", "320", "400", "560", "1000")
 ROWS = [
     ("zero-velocity", "Zero velocity", None, None),
     ("constant-velocity", "Constant velocity", None, None),
-    ("sts-gcn-absolute", "STS-GCN, absolute poses (as in the paper)", "configs/forecast/ablations/sts_gcn_absolute.yaml", None),
-    ("sts-gcn", "STS-GCN, residual (shipped `sts-gcn`)", "configs/forecast/sts_gcn.yaml", "sts-gcn"),
-    ("ses-teacher", "SeS-GCN teacher (dense, residual)", "configs/forecast/ses_gcn_teacher.yaml", None),
-    ("ses-gcn", "SeS-GCN student (sparse, residual, shipped `ses-gcn`)", "configs/forecast/ses_gcn.yaml", "ses-gcn"),
+    ("sts-gcn", "STS-GCN (shipped `sts-gcn`)", "configs/forecast/sts_gcn.yaml", "sts-gcn"),
+    ("sts-gcn-residual", "STS-GCN, residual output (ablation)", "configs/forecast/ablations/sts_gcn_residual.yaml", None),
+    ("ses-teacher", "SeS-GCN teacher (dense)", "configs/forecast/ses_gcn_teacher.yaml", None),
+    ("ses-gcn", "SeS-GCN student (sparse, shipped `ses-gcn`)", "configs/forecast/ses_gcn.yaml", "ses-gcn"),
 ]
 
 
