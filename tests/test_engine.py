@@ -199,3 +199,4 @@ def test_resume_mid_epoch_continues_with_the_same_batches(tmp_path):
     rest = train(tmp_path / "b", 24, resume=True)
     assert len(full) == 24 and first == full[:12]
     assert rest == pytest.approx(full[12:], rel=1e-12)
+
