@@ -216,10 +216,11 @@ def test_flops_semgcn_per_pose():
     J, C = 16, 8
     E = pipe.model.output.num_edges
     # each semantic conv: two X W products (2 J in out) + the (J x J) @ (J x out) neighbour product;
-    # plus, once per forward, the logits scatter e (E) @ (E x J^2)
+    # plus the logits scatter e (E) @ (E x J^2), computed once and then cached at inference
     convs = [(2, C), (C, C), (C, C), (C, 3)]
     per_pose = sum(2 * 2 * J * i * o + 2 * J * J * o for i, o in convs)
     const = len(convs) * 2 * E * J * J
     f1 = count_flops(pipe, example_input(pipe, 1))
     f2 = count_flops(pipe, example_input(pipe, 2))
-    assert f2 - f1 == per_pose and f1 == per_pose + const
+    assert f1 == per_pose + const  # first inference call: computes the adjacencies
+    assert f2 == 2 * per_pose  # later calls reuse them
