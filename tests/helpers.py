@@ -33,3 +33,28 @@ def facing_cosine(positions: np.ndarray) -> float:
     fwd = np.cross((p[:, 4] - p[:, 1]).mean(0), [0.0, 1.0, 0.0])
     fwd[1] = 0.0
     return float(fwd @ travel / np.linalg.norm(fwd) / np.linalg.norm(travel))
+
+
+def mutate_bytes(data: bytes, muts) -> bytes:
+    """Truncate, flip a byte, insert bytes, delete or duplicate a line."""
+    for m in muts:
+        if m[0] == "insert":
+            i = int(m[1] * len(data))
+            data = data[:i] + m[2] + data[i:]
+            continue
+        if not data:
+            break
+        if m[0] == "truncate":
+            data = data[:int(m[1] * len(data))]
+        elif m[0] == "flip":
+            i = min(int(m[1] * len(data)), len(data) - 1)
+            data = data[:i] + bytes([m[2]]) + data[i + 1:]
+        else:
+            lines = data.split(b"\n")
+            i = min(int(m[1] * len(lines)), len(lines) - 1)
+            if m[0] == "delete_line":
+                del lines[i]
+            else:
+                lines.insert(i, lines[i])
+            data = b"\n".join(lines)
+    return data

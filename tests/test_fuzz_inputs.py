@@ -57,29 +57,7 @@ def _byte_mutation():
 BYTE_MUTATIONS = st.lists(_byte_mutation(), min_size=1, max_size=3)
 
 
-def mutate_bytes(data: bytes, muts) -> bytes:
-    """Truncate, flip a byte, insert bytes, delete or duplicate a line."""
-    for m in muts:
-        if m[0] == "insert":
-            i = int(m[1] * len(data))
-            data = data[:i] + m[2] + data[i:]
-            continue
-        if not data:
-            break
-        if m[0] == "truncate":
-            data = data[:int(m[1] * len(data))]
-        elif m[0] == "flip":
-            i = min(int(m[1] * len(data)), len(data) - 1)
-            data = data[:i] + bytes([m[2]]) + data[i + 1:]
-        else:
-            lines = data.split(b"\n")
-            i = min(int(m[1] * len(lines)), len(lines) - 1)
-            if m[0] == "delete_line":
-                del lines[i]
-            else:
-                lines.insert(i, lines[i])
-            data = b"\n".join(lines)
-    return data
+from helpers import mutate_bytes  # noqa: E402,F401  (shared with test_io_fuzz)
 
 
 SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -1.0, 1e30, 1e300, 2.0 ** 40, 1e-30]

@@ -30,24 +30,7 @@ def _mutation():
 MUTATIONS = st.lists(_mutation(), min_size=1, max_size=3)
 
 
-def mutate(data: bytes, muts) -> bytes:
-    for m in muts:
-        if not data:
-            break
-        if m[0] == "truncate":
-            data = data[:int(m[1] * len(data))]
-        elif m[0] == "flip":
-            i = min(int(m[1] * len(data)), len(data) - 1)
-            data = data[:i] + bytes([m[2]]) + data[i + 1:]
-        else:
-            lines = data.split(b"\n")
-            i = min(int(m[1] * len(lines)), len(lines) - 1)
-            if m[0] == "delete_line":
-                del lines[i]
-            else:
-                lines.insert(i, lines[i])
-            data = b"\n".join(lines)
-    return data
+from helpers import mutate_bytes as mutate  # noqa: E402
 
 
 def check(fn):

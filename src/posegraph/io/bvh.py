@@ -23,6 +23,7 @@ import os
 
 import numpy as np
 
+from ._numeric import numeric_rows
 from ..errors import FormatError
 from ..skeleton import H36M17
 from .asf_amc import INCH, read_text
@@ -193,18 +194,7 @@ def _parse_motion(p, lines, start, nch):
         raise FormatError(p, f"{len(data)} frame lines but 'Frames: {nframes}'", dlines[-1] if dlines else len(lines))
     if nframes == 0:
         raise FormatError(p, "no frames (expected at least one)", header["frames:"][1])
-    try:
-        arr = np.array(data, dtype=np.float64).reshape(nframes, nch)
-    except ValueError:
-        for s, ln in zip(data, dlines):
-            try:
-                [float(x) for x in s]
-            except ValueError:
-                raise FormatError(p, "non-numeric value in frame (expected numbers)", ln) from None
-        raise FormatError(p, "bad frame data", dlines[0]) from None
-    bad = ~np.isfinite(arr).all(1)
-    if bad.any():
-        raise FormatError(p, "non-finite value in frame (expected finite numbers)", dlines[int(np.argmax(bad))])
+    arr = numeric_rows(p, data, dlines, "numbers").reshape(nframes, nch)
     return arr, ft
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._numeric import numeric_rows
 from ..errors import FormatError
 from ..skeleton import H36M17
 from .asf_amc import read_text
@@ -118,18 +119,7 @@ def read_expmap(path: str | os.PathLike, skeleton: None | str | os.PathLike | di
         rows, lns = rows[1:], lns[1:]
     if not rows:
         raise FormatError(p, "no frames" + (" after the rest line" if skip_rest else ""), len(lines))
-    try:
-        a = np.array(rows, dtype=np.float64)
-    except ValueError:
-        for v, ln in zip(rows, lns):
-            try:
-                [float(x) for x in v]
-            except ValueError:
-                raise FormatError(p, "non-numeric value (expected comma-separated numbers)", ln) from None
-        raise FormatError(p, "bad values", lns[0]) from None
-    bad = ~np.isfinite(a).all(1)
-    if bad.any():
-        raise FormatError(p, "non-finite value (expected finite numbers)", lns[int(np.argmax(bad))])
+    a = numeric_rows(p, rows, lns, "comma-separated numbers")
     F = a.shape[0]
     x = expmap_forward_kinematics(a[:, :3], a[:, 3:].reshape(F, J, 3), sk) * float(sk["length_unit_in_metres"])
     if not np.isfinite(x).all():
