@@ -31,6 +31,7 @@ from torch import nn
 from . import __version__
 from .errors import CheckpointError, PosegraphError, ShapeError
 from .fileio import atomic_path
+from .flops import example_input
 
 __all__ = ["export_onnx", "OnnxPredictor", "TorchPredictor", "make_predictor", "onnx_metadata",
            "output_names", "input_name", "BACKENDS", "DEFAULT_OPSET"]
@@ -63,12 +64,6 @@ def input_name(pipe) -> str:
     return _INPUT_NAME[pipe.task]
 
 
-def _example_input(pipe, batch: int = 2) -> torch.Tensor:
-    J = pipe.skeleton.num_joints
-    if pipe.task == "lift":
-        return torch.zeros(batch, J, 2)
-    frames = int(getattr(pipe.model, "input_frames", pipe.model_kwargs.get("input_frames", 10)))
-    return torch.zeros(batch, frames, J, 3)
 
 
 def output_names(pipe) -> list[str]:
@@ -77,7 +72,7 @@ def output_names(pipe) -> list[str]:
     pipe.eval()
     try:
         with torch.inference_mode():
-            out = pipe(_example_input(pipe))
+            out = pipe(example_input(pipe, batch=2))
     finally:
         pipe.train(was)
     if isinstance(out, dict):
@@ -155,7 +150,7 @@ def export_onnx(pipe, path: str | os.PathLike, opset: int = DEFAULT_OPSET, *, ov
     try:
         names = output_names(pipe)
         wrapper = _TupleOutputs(pipe, names).eval()
-        x = _example_input(pipe, batch=2)
+        x = example_input(pipe, batch=2)
         inp = input_name(pipe)
         dyn = {inp: {0: "batch"}, **{k: {0: "batch"} for k in names}}
         with atomic_path(path, suffix=".onnx") as tmp:
