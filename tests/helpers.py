@@ -1,6 +1,7 @@
 """Shared test helpers: a hand-made pose and checks used by several test files."""
 
 import numpy as np
+from hypothesis import strategies as st
 
 # A standing person in H36M17 joint order, world metres, +y up, facing +z
 # (so the person's left is +x).
@@ -58,3 +59,14 @@ def mutate_bytes(data: bytes, muts) -> bytes:
                 lines.insert(i, lines[i])
             data = b"\n".join(lines)
     return data
+
+
+def byte_mutation(insert: bool = True):
+    """Hypothesis strategy of one mutation for :func:`mutate_bytes`."""
+    kinds = [st.tuples(st.just("truncate"), st.floats(0.0, 1.0)),
+             st.tuples(st.just("flip"), st.floats(0.0, 1.0), st.integers(0, 255)),
+             st.tuples(st.just("delete_line"), st.floats(0.0, 1.0)),
+             st.tuples(st.just("duplicate_line"), st.floats(0.0, 1.0))]
+    if insert:
+        kinds.append(st.tuples(st.just("insert"), st.floats(0.0, 1.0), st.binary(min_size=1, max_size=6)))
+    return st.one_of(*kinds)

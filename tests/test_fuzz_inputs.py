@@ -45,13 +45,9 @@ TIME_LIMIT_S = 20  # a reader that takes longer on these tiny inputs counts as a
 # ---------------------------------------------------------------------------------------
 
 def _byte_mutation():
-    return st.one_of(
-        st.tuples(st.just("truncate"), st.floats(0.0, 1.0)),
-        st.tuples(st.just("flip"), st.floats(0.0, 1.0), st.integers(0, 255)),
-        st.tuples(st.just("delete_line"), st.floats(0.0, 1.0)),
-        st.tuples(st.just("duplicate_line"), st.floats(0.0, 1.0)),
-        st.tuples(st.just("insert"), st.floats(0.0, 1.0), st.binary(min_size=1, max_size=6)),
-    )
+    from helpers import byte_mutation
+
+    return byte_mutation(insert=True)
 
 
 BYTE_MUTATIONS = st.lists(_byte_mutation(), min_size=1, max_size=3)

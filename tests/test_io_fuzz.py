@@ -19,12 +19,9 @@ SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
 
 
 def _mutation():
-    return st.one_of(
-        st.tuples(st.just("truncate"), st.floats(0.0, 1.0)),
-        st.tuples(st.just("flip"), st.floats(0.0, 1.0), st.integers(0, 255)),
-        st.tuples(st.just("delete_line"), st.floats(0.0, 1.0)),
-        st.tuples(st.just("duplicate_line"), st.floats(0.0, 1.0)),
-    )
+    from helpers import byte_mutation
+
+    return byte_mutation(insert=False)
 
 
 MUTATIONS = st.lists(_mutation(), min_size=1, max_size=3)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import FormatError, PosegraphError
 from ..fileio import save_npz
-from ..io.npzfile import float_array, label_array, read_npz
+from ..io.npzfile import as_float32, float_array, read_npz, sample_labels
 from .build import Benchmark, load_benchmark_file
 from .lift import validation_mask
 
@@ -100,18 +100,9 @@ class ForecastSamples:
             raise FormatError(path, f"shape {future.shape} does not fit past {past.shape} "
                                     f"(expected ({past.shape[0]}, T, {past.shape[2]}, 3))", "future")
         n = len(past)
-        labels = {}
-        for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
-                             ("seq", "unknown"), ("start", 0)):
-            if key in z:
-                labels[key] = label_array(z[key], path, key, n, "str" if isinstance(default, str) else "int")
-            else:
-                labels[key] = np.full(n, default)
-        with np.errstate(over="ignore"):
-            past32, future32 = past.astype(np.float32), future.astype(np.float32)
-        for key, a in (("past", past32), ("future", future32)):
-            if not np.isfinite(a).all():
-                raise FormatError(path, "values too large for float32", key)
+        labels = sample_labels(z, path, n, {"source": "unknown", "subject": "unknown", "action": "unknown",
+                                            "seq": "unknown", "start": 0})
+        past32, future32 = as_float32(path, past=past, future=future)
         return cls(past32, future32, **labels)
 
 

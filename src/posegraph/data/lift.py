@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import FormatError, PosegraphError
 from ..fileio import save_npz
 from ..geometry import mocap_lift_cameras, normalize_screen
-from ..io.npzfile import float_array, label_array, read_npz
+from ..io.npzfile import as_float32, float_array, read_npz, sample_labels
 from .build import Benchmark, load_benchmark_file
 
 NOISE_SIGMA_PX = 4.0
@@ -78,18 +78,9 @@ class LiftSamples:
         if p3d.shape != p2d.shape[:2] + (3,):
             raise FormatError(path, f"shape {p3d.shape}, expected {p2d.shape[:2] + (3,)}", "p3d")
         n = len(p2d)
-        labels = {}
-        for key, default in (("source", "unknown"), ("subject", "unknown"), ("action", "unknown"),
-                             ("seq", "unknown"), ("cam", 0), ("frame", 0)):
-            if key in z:
-                labels[key] = label_array(z[key], path, key, n, "str" if isinstance(default, str) else "int")
-            else:
-                labels[key] = np.full(n, default)
-        with np.errstate(over="ignore"):
-            p2d32, p3d32 = p2d.astype(np.float32), p3d.astype(np.float32)
-        for key, a in (("p2d", p2d32), ("p3d", p3d32)):
-            if not np.isfinite(a).all():
-                raise FormatError(path, "values too large for float32", key)
+        labels = sample_labels(z, path, n, {"source": "unknown", "subject": "unknown", "action": "unknown",
+                                            "seq": "unknown", "cam": 0, "frame": 0})
+        p2d32, p3d32 = as_float32(path, p2d=p2d, p3d=p3d)
         return cls(p2d32, p3d32, **labels)
 
 

@@ -103,3 +103,21 @@ def label_array(arr: np.ndarray, path, key: str, n: int, kind: str) -> np.ndarra
         want = "text" if kind == "str" else "integers"
         raise FormatError(path, f"{arr.dtype} array of shape {arr.shape}, expected ({n},) {want}", key)
     return arr
+
+
+def sample_labels(z: dict, path, n: int, defaults: dict) -> dict[str, np.ndarray]:
+    """Per-sample label arrays of a flat-layout file; absent keys get ``defaults[key]``."""
+    return {key: label_array(z[key], path, key, n, "str" if isinstance(d, str) else "int") if key in z
+            else np.full(n, d) for key, d in defaults.items()}
+
+
+def as_float32(path, **arrays: np.ndarray) -> list[np.ndarray]:
+    """The arrays in float32; values that overflow float32 are a :class:`FormatError` naming the key."""
+    out = []
+    for key, a in arrays.items():
+        with np.errstate(over="ignore"):
+            a32 = a.astype(np.float32)
+        if not np.isfinite(a32).all():
+            raise FormatError(path, "values too large for float32", key)
+        out.append(a32)
+    return out
