@@ -191,6 +191,7 @@ def ort_peak(size: int, min_time: float, threads: int) -> float:
 def make_runners(pipe, backends: list[str], threads: int, tmpdir: Path) -> dict:
     """backend -> (callable factory for a batch, description)."""
     runners = {}
+    train_pipe, pipe = pipe, pipe.for_inference()  # what the predictors run: batch norms folded
     if "eager" in backends:
         def eager(batch):
             x = random_input(pipe, batch)
@@ -212,7 +213,7 @@ def make_runners(pipe, backends: list[str], threads: int, tmpdir: Path) -> dict:
             return f
         runners["compile"] = comp
     if "onnx" in backends:
-        path = export_onnx(pipe, tmpdir / f"{pipe.model_name}.onnx")
+        path = export_onnx(train_pipe, tmpdir / f"{pipe.model_name}.onnx")
         pred = OnnxPredictor(path, threads=threads)
         name = input_name(pipe)
 

@@ -33,10 +33,26 @@ def mlp_flops(model: nn.Module, rows: int = 1) -> int:
                if isinstance(m, nn.Linear))
 
 
+def _in_place_formulas() -> dict:
+    """``FlopCounterMode`` has formulas for ``addmm``/``baddbmm`` but not their in-place forms,
+    which the graph layers use to accumulate the mixing over joints."""
+    def addmm_(self_shape, a_shape, b_shape, out_shape=None, **kwargs) -> int:
+        return 2 * a_shape[0] * a_shape[1] * b_shape[1]
+
+    def baddbmm_(self_shape, a_shape, b_shape, out_shape=None, **kwargs) -> int:
+        return 2 * a_shape[0] * a_shape[1] * a_shape[2] * b_shape[2]
+
+    aten = torch.ops.aten
+    return {aten.addmm_: addmm_, aten.baddbmm_: baddbmm_}
+
+
+_IN_PLACE = _in_place_formulas()
+
+
 def _run(model: nn.Module, *inputs) -> FlopCounterMode:
     was = model.training
     model.eval()
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(display=False, custom_mapping=_IN_PLACE)
     try:
         with torch.no_grad(), counter:
             model(*inputs)

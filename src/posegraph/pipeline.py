@@ -24,6 +24,8 @@ from . import __version__
 from .errors import CheckpointError, PosegraphError
 from .fileio import atomic_path
 from .models import build_model, model_task
+from .nn.batch_norm import fold_batch_norms
+from .nn.graph_conv import freeze_inference_caches
 from .skeleton import Skeleton, get_skeleton
 
 MODEL_FORMAT = "posegraph-model"
@@ -103,6 +105,20 @@ class Pipeline(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
+
+    def for_inference(self) -> "Pipeline":
+        """An evaluation-mode copy with the batch norms folded into the layers before them
+        (:func:`posegraph.nn.batch_norm.fold_batch_norms`) and the weights derived from
+        parameters (normalised adjacencies, per-joint weights) frozen as constants
+        (:func:`posegraph.nn.graph_conv.freeze_inference_caches`): same outputs to float
+        rounding, fewer passes over the features, and small traced/exported graphs. Used by the
+        predictors and by ONNX export; not for training."""
+        pipe = fold_batch_norms(self)
+        from .flops import example_input
+
+        with torch.no_grad():  # fill the layers' derived-weight caches, then make them constants
+            pipe(example_input(pipe, batch=2))
+        return freeze_inference_caches(pipe)
 
 
 def save_model_file(path: str | os.PathLike, pipeline: Pipeline, *, config: dict | None = None,

@@ -149,7 +149,7 @@ def export_onnx(pipe, path: str | os.PathLike, opset: int = DEFAULT_OPSET, *, ov
     pipe.eval()
     try:
         names = output_names(pipe)
-        wrapper = _TupleOutputs(pipe, names).eval()
+        wrapper = _TupleOutputs(pipe.for_inference(), names).eval()  # batch norms folded
         x = example_input(pipe, batch=2)
         inp = input_name(pipe)
         dyn = {inp: {0: "batch"}, **{k: {0: "batch"} for k in names}}
@@ -237,7 +237,8 @@ class TorchPredictor:
     """A :class:`~posegraph.pipeline.Pipeline` behind the same numpy interface (eager or compiled)."""
 
     def __init__(self, pipe, compile: bool = False, threads: int | None = None):
-        self.pipe = pipe.eval()
+        pipe = pipe.for_inference()
+        self.pipe = pipe
         self.task = pipe.task
         self.joints = list(pipe.skeleton.joints)
         self.input_rank = 3 if pipe.task == "lift" else 4

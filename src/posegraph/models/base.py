@@ -12,8 +12,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import ShapeError
+from ..nn.batch_norm import batch_norm_last, bn_scale_shift
 from ..nn.decoupled_conv import DecoupledGraphConv
-from ..nn.graph_conv import GraphConv
+from ..nn.graph_conv import GraphConv, batch_major
 from ..nn.modulated_conv import ModulatedGraphConv
 from ..nn.non_local import NonLocalBlock, default_joint_groups
 from ..nn.semantic_conv import SemGraphConv
@@ -71,7 +72,9 @@ class LiftingModel(nn.Module):
 
 
 class ConvBNReLU(nn.Module):
-    """graph conv -> batch norm (over channels) -> ReLU -> optional dropout."""
+    """graph conv -> batch norm (over channels) -> ReLU -> optional dropout. Like every layer
+    here, ``forward`` takes ``(B, J, C)`` and ``forward_jm`` joint-major ``(J, B, C)``
+    (see :mod:`posegraph.nn.graph_conv`)."""
 
     def __init__(self, conv: nn.Module, channels: int, dropout: float | None = None):
         super().__init__()
@@ -80,9 +83,18 @@ class ConvBNReLU(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv(x)
-        h = self.bn(h.transpose(1, 2)).transpose(1, 2)
-        return self.dropout(F.relu(h))
+        return batch_major(self.forward_jm, x)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        h = batch_norm_last(self.bn, self.conv.forward_jm(x))
+        # in place when nothing records the graph (inference): no fresh buffer per layer
+        return self.dropout(F.relu(h, inplace=not torch.is_grad_enabled()))
+
+    def fold_bn_(self) -> None:
+        """Fold the (evaluation-mode) batch norm into the convolution."""
+        if not isinstance(self.bn, nn.Identity):
+            self.conv.scale_output_(*bn_scale_shift(self.bn))
+            self.bn = nn.Identity()
 
 
 class ResBlock(nn.Module):
@@ -94,12 +106,17 @@ class ResBlock(nn.Module):
         self.layer2 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.layer2(self.layer1(x))
+        return batch_major(self.forward_jm, x)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.layer2.forward_jm(self.layer1.forward_jm(x))
+        return h.add_(x) if not torch.is_grad_enabled() else x + h
 
 
 class ResGCNBackbone(nn.Module):
     """Input conv (2 -> hidden) + BN + ReLU, ``num_blocks`` residual blocks, optional non-local
-    blocks after the input layer and after every residual block; returns hidden features."""
+    blocks after the input layer and after every residual block; returns hidden features.
+    ``forward`` is batch-major ``(B, J, C)``; ``forward_jm`` joint-major ``(J, B, C)``."""
 
     def __init__(self, skeleton, conv: str = "vanilla", in_features: int = 2, hidden: int = 128,
                  num_blocks: int = 4, non_local: bool = False, dropout: float | None = None):
@@ -116,4 +133,9 @@ class ResGCNBackbone(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+        return batch_major(self.forward_jm, x)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer.forward_jm(x)
+        return x

@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import PosegraphError, ShapeError
+from ..nn.batch_norm import batch_norm_last, bn_scale_shift
 from ..nn.global_node_conv import GlobalNodeConv
 from .base import LiftingModel, mpjpe
 from .registry import register_model
@@ -49,10 +50,18 @@ class _GLayer(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
 
     def forward(self, x, u):
-        x, u = self.conv(x, u)
-        x = self.dropout(F.relu(self.bn(x.transpose(1, 2)).transpose(1, 2)))
-        u = self.dropout(F.relu(self.bn_global(u)))
+        """Joint-major joints ``(J, B, C)`` and global node ``(B, C)``."""
+        x, u = self.conv.forward_jm(x, u)
+        x = self.dropout(F.relu(batch_norm_last(self.bn, x)))
+        u = self.dropout(F.relu(batch_norm_last(self.bn_global, u)))
         return x, u
+
+    def fold_bn_(self) -> None:
+        """Fold both batch norms into the convolution (evaluation only)."""
+        if isinstance(self.bn, nn.Identity):
+            return
+        self.conv.scale_output_(*bn_scale_shift(self.bn), *bn_scale_shift(self.bn_global))
+        self.bn, self.bn_global = nn.Identity(), nn.Identity()
 
 
 class _GBlock(nn.Module):
@@ -94,10 +103,11 @@ class GlobalNodeGCN(LiftingModel):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         self._check_input(x)
-        h, u = self.input(x, None)
+        h, u = self.input(x.transpose(0, 1), None)  # joint-major inside (see posegraph.nn.graph_conv)
         for block in self.blocks:
             h, u = block(h, u)
-        pose, _ = self.output(h, u)
+        pose, _ = self.output.forward_jm(h, u)
+        pose = pose.transpose(0, 1)
         out = {"pose": pose, "global": u}
         if self.aux == "cluster":
             out["cluster_logits"] = self.classifier(u)

@@ -35,7 +35,7 @@ class ModulatedGCN(LiftingModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        return self.output(self.backbone(x))
+        return self.output.forward_jm(self.backbone.forward_jm(x.transpose(0, 1))).transpose(0, 1)
 
     def loss(self, out, target):
         pose = self._pose(out)

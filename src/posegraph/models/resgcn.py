@@ -28,4 +28,4 @@ class ResGCN(LiftingModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        return self.output(self.backbone(x))
+        return self.output.forward_jm(self.backbone.forward_jm(x.transpose(0, 1))).transpose(0, 1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, normalize_adjacency
+from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, inference_cached, normalize_adjacency, scale_output_
 
 __all__ = ["DecoupledGraphConv"]
 
@@ -35,10 +35,16 @@ class DecoupledGraphConv(nn.Module):
         self.bias = _bias(out_features, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.adj_self * torch.matmul(x, self.Q) + torch.matmul(self.adj_nbr, torch.matmul(x, self.W))
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return batch_major(self.forward_jm, x)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        """Joint-major ``(J, B, C_in) -> (J, B, C_out)`` (see :func:`~.graph_conv.graph_mix`)."""
+        w_self = inference_cached(self, "w_self", [self.Q], lambda: self.adj_self.unsqueeze(-1) * self.Q)
+        return graph_mix(x, w_self, self.W, self.adj_nbr, self.bias)
+
+    def scale_output_(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
+        """Fold a per-channel affine map of the output (an eval-mode batch norm) into the layer."""
+        scale_output_([self.Q, self.W], self.bias, scale, shift, self)
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, joints={self.adj_nbr.shape[0]}"

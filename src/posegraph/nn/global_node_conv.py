@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, normalize_adjacency
+from .graph_conv import _bias, _xavier, as_adjacency, graph_mix, inference_cached, normalize_adjacency, scale_output_
 
 __all__ = ["GlobalNodeConv"]
 
@@ -52,19 +52,31 @@ class GlobalNodeConv(nn.Module):
             self.bias_global = _bias(out_features, bias)
 
     def forward(self, x: torch.Tensor, u: torch.Tensor | None = None):
-        if u is None:
-            u = torch.zeros_like(x[:, 0, :])  # the global node starts at zero
-        local = (self.adj_self * torch.matmul(x, self.Q)
-                 + torch.matmul(self.adj_nbr, torch.matmul(x, self.W))
-                 + torch.matmul(u, self.T).unsqueeze(1))
-        if self.bias is not None:
-            local = local + self.bias
+        local, glob = self.forward_jm(x.transpose(0, 1), u)
+        return local.transpose(0, 1), glob
+
+    def forward_jm(self, x: torch.Tensor, u: torch.Tensor | None = None):
+        """Joint-major joints ``(J, B, C_in)`` and global node ``(B, C_in)`` (``None``: zero)."""
+        w_self = inference_cached(self, "w_self", [self.Q], lambda: self.adj_self.unsqueeze(-1) * self.Q)
+        shift = self.bias
+        if u is not None:  # T x_u, the same for every joint: part of the bias of this sample
+            tu = torch.mm(u, self.T)
+            shift = tu if shift is None else tu + shift
+        local = graph_mix(x, w_self, self.W, self.adj_nbr, shift)
         if not self.update_global:
             return local, None
-        glob = torch.matmul(x.mean(dim=1), self.R) + torch.matmul(u, self.S)
+        glob = torch.mm(x.mean(dim=0), self.R)
+        if u is not None:
+            glob = glob.addmm_(u, self.S)
         if self.bias_global is not None:
             glob = glob + self.bias_global
         return local, glob
+
+    def scale_output_(self, scale, shift, scale_global=None, shift_global=None) -> None:
+        """Fold per-channel affine maps of the joints' (and the global node's) outputs."""
+        scale_output_([self.Q, self.W, self.T], self.bias, scale, shift, self)
+        if scale_global is not None:
+            scale_output_([self.R, self.S], self.bias_global, scale_global, shift_global, self, "bias_global")
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, joints={self.adj_nbr.shape[0]}"

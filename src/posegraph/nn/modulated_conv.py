@@ -21,7 +21,9 @@ so that ``Q`` may also create edges between joints that are not connected in the
 release; ``"sym"`` is available). The order "normalise the fixed ``A``, then add ``Q``,
 then symmetrise" follows the authors' released code: normalising after adding a free
 ``Q`` could divide by a vanishing or negative degree. Batched:
-``X' = diag(\tilde A) \odot (M \odot X W_0) + (\tilde A \circ (1-I)) (M \odot X W_1) + b``.
+``X' = diag(\tilde A) \odot (M \odot X W_0) + (\tilde A \circ (1-I)) (M \odot X W_1) + b``; in the
+joint-major layout the modulation is folded into per-joint weights ``\tilde a_{jj} (W_0 \odot m_j)``
+and ``W_1 \odot m_j`` (``J`` batched products, no elementwise pass over the features).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, normalize_adjacency
+from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, inference_cached, normalize_adjacency, scale_output_
 
 __all__ = ["ModulatedGraphConv"]
 
@@ -65,16 +67,25 @@ class ModulatedGraphConv(nn.Module):
         return (A + A.transpose(0, 1)) / 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return batch_major(self.forward_jm, x)
+
+    def _weights(self):
         A = self.adjacency()
-        h0 = torch.matmul(x, self.W[0])
-        h1 = torch.matmul(x, self.W[1])
+        diag = torch.diagonal(A).view(-1, 1, 1)
+        w0, w1 = self.W[0], self.W[1]
         if self.M is not None:
-            h0 = self.M * h0
-            h1 = self.M * h1
-        out = torch.diagonal(A).unsqueeze(-1) * h0 + torch.matmul(A * (1 - self.eye), h1)
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+            m = self.M.unsqueeze(1)  # (J, 1, C_out)
+            w0, w1 = w0 * m, w1 * m  # per joint (J, C_in, C_out)
+        return diag * w0, w1, A * (1 - self.eye)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        """Joint-major ``(J, B, C_in) -> (J, B, C_out)`` (see :func:`~.graph_conv.graph_mix`)."""
+        w_self, w_nbr, off = inference_cached(self, "weights", [self.W, self.M, self.Q], self._weights)
+        return graph_mix(x, w_self, w_nbr, off, self.bias)
+
+    def scale_output_(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
+        """Fold a per-channel affine map of the output (an eval-mode batch norm) into the layer."""
+        scale_output_([self.W], self.bias, scale, shift, self)
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, joints={self.adj.shape[0]}"

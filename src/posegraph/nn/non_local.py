@@ -17,6 +17,12 @@ are grouped (e.g. knee+ankle) and ``\phi`` and ``g`` are max-pooled over each gr
 differ in size (a short group is padded by repeating one of its members, which does not
 change a max). Batched: ``w^\top[\theta_i; \phi_j] = w_1^\top\theta_i + w_2^\top\phi_j`` is a
 broadcast sum of a ``(B, J, 1)`` and a ``(B, 1, G)`` tensor.
+
+Inference (:meth:`NonLocalBlock.forward_jm`, joint-major ``(J, B, C)``): ``\theta``, ``\phi`` and
+``g`` are one matrix product, with ``w_1`` folded into ``\theta`` (``w_1^\top \theta(x_i) =
+(w_1^\top W_\theta) x_i + w_1^\top b_\theta``, one output column instead of ``C'``); ``\phi`` and ``g``
+are pooled in one gather; the eval-mode batch norm folds into ``W_z``
+(:func:`posegraph.nn.batch_norm.fold_batch_norms`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..skeleton import Skeleton, get_skeleton
+from .batch_norm import batch_norm_last, bn_scale_shift
+from .graph_conv import batch_major, inference_cached
 
 __all__ = ["NonLocalBlock", "default_joint_groups"]
 
@@ -79,25 +87,50 @@ class NonLocalBlock(nn.Module):
             size = max(len(g) for g in groups)
             idx = [g + [g[0]] * (size - len(g)) for g in groups]
             self.register_buffer("group_index", torch.tensor(idx, dtype=torch.long), persistent=False)  # (G, S)
+            self.num_positions = len(groups)
         else:
             self.group_index = None
 
-    def _pool(self, h: torch.Tensor) -> torch.Tensor:
-        if self.group_index is None:
-            return h
-        return h[:, self.group_index].amax(dim=2)  # (B, G, C')
+    def _projection(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``[w_1^T W_theta | W_phi | W_g]`` as one ``(C, 1 + 2C')`` matrix and its bias."""
+        ci = self.inter_channels
+        w1 = self.concat_project[:ci]
+        weight = torch.cat([(w1 @ self.theta.weight).unsqueeze(0), self.phi.weight, self.g.weight]).t()
+        bias = torch.cat([(w1 @ self.theta.bias).view(1), self.phi.bias, self.g.bias])
+        return weight.contiguous(), bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return batch_major(self.forward_jm, x)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        """Joint-major ``(J, B, C) -> (J, B, C)``."""
         ci = self.inter_channels
-        theta = self.theta(x)  # (B, J, C')
-        phi = self._pool(self.phi(x))  # (B, N, C')
-        g = self._pool(self.g(x))  # (B, N, C')
-        a = torch.matmul(theta, self.concat_project[:ci]).unsqueeze(-1)  # (B, J, 1)
-        b = torch.matmul(phi, self.concat_project[ci:]).unsqueeze(-2)  # (B, 1, N)
-        f = F.relu(a + b) / phi.shape[1]
-        y = torch.matmul(f, g)  # (B, J, C')
-        z = self.bn(self.out(y).transpose(1, 2)).transpose(1, 2)
-        return z + x
+        weight, bias = inference_cached(
+            self, "projection", [self.theta.weight, self.theta.bias, self.phi.weight, self.phi.bias,
+                                 self.g.weight, self.g.bias, self.concat_project], self._projection)
+        p = torch.matmul(x, weight) + bias  # (J, B, 1 + 2C')
+        a = p[..., 0]  # (J, B): w_1 . theta_i
+        pg = p[..., 1:]  # (J, B, 2C'): [phi | g]
+        if self.group_index is not None:
+            pg = pg[self.group_index].amax(dim=1)  # (G, B, 2C')
+        n = self.num_positions if self.group_index is not None else x.shape[0]
+        b = torch.matmul(pg[..., :ci], self.concat_project[ci:])  # (N, B): w_2 . phi_j
+        f = (F.relu(a.unsqueeze(1) + b.unsqueeze(0)) / n).permute(2, 0, 1).contiguous()  # (B, J, N)
+        y = torch.bmm(f, pg[..., ci:].transpose(0, 1).contiguous())  # (B, J, C')
+        y = y.transpose(0, 1).contiguous()  # joint-major again (C' channels: the cheap side)
+        if isinstance(self.bn, nn.Identity):  # folded: no batch norm; the residual added in place
+            return self.out(y).add_(x)
+        return x + batch_norm_last(self.bn, self.out(y))
+
+    def fold_bn_(self) -> None:
+        """Fold the (evaluation-mode) batch norm into the output projection ``W_z``."""
+        if isinstance(self.bn, nn.Identity):
+            return
+        s, t = bn_scale_shift(self.bn)
+        with torch.no_grad():
+            self.out.weight.mul_(s.unsqueeze(1))
+            self.out.bias.mul_(s).add_(t)
+        self.bn = nn.Identity()
 
     def extra_repr(self) -> str:
         n = "all" if self.group_index is None else f"{self.group_index.shape[0]} groups"

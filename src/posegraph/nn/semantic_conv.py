@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .graph_conv import _bias, _xavier, as_adjacency
+from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, inference_cached, scale_output_
 
 __all__ = ["SemGraphConv"]
 
@@ -75,37 +75,37 @@ class SemGraphConv(nn.Module):
         return F.softmax(logits, dim=-1)
 
     def _terms(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(diag, off)``: the self weights ``rho_ii`` and the off-diagonal ``rho ∘ (1 - I)``.
-
-        They depend only on the edge logits, so with gradients off (inference, export) they are
-        computed once and reused until the logits change (their version counter, bumped by every
-        optimizer step and ``load_state_dict``), or the device/dtype does.
-        """
-        key = (self.e._version, self.e.device, self.e.dtype)
-        if not torch.is_grad_enabled() and getattr(self, "_cache_key", None) == key:
-            return self._cache
-        att = self.attention()
-        if self.channel_wise:
-            diag = torch.diagonal(att, dim1=-2, dim2=-1).transpose(0, 1)  # (J, C_out)
-        else:
-            diag = torch.diagonal(att).unsqueeze(-1)  # (J, 1)
-        off = att * (1 - self.eye)  # (J, J) or (C_out, J, J)
-        if not torch.is_grad_enabled():
-            self._cache_key, self._cache = key, (diag, off)
-        return diag, off
+        """``(diag, off)``: the self weights ``rho_ii`` -- ``(J, 1)``, or ``(J, C_out)``
+        channel-wise -- and the off-diagonal ``rho ∘ (1 - I)``. They depend only on the edge
+        logits, so at inference they are computed once (:func:`~.graph_conv.inference_cached`)."""
+        def compute():
+            att = self.attention()
+            if self.channel_wise:
+                diag = torch.diagonal(att, dim1=-2, dim2=-1).transpose(0, 1)  # (J, C_out)
+            else:
+                diag = torch.diagonal(att).unsqueeze(-1)  # (J, 1)
+            return diag, att * (1 - self.eye)  # off: (J, J) or (C_out, J, J)
+        return inference_cached(self, "terms", [self.e], compute)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return batch_major(self.forward_jm, x)
+
+    def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
+        """Joint-major ``(J, B, C_in) -> (J, B, C_out)``: scalar weights go through
+        :func:`~.graph_conv.graph_mix` (self weights ``rho_ii W_0`` per joint, shared ``W_1``)."""
         diag, off = self._terms()
+        if not self.channel_wise:
+            w_self = inference_cached(self, "w_self", [self.e, self.W], lambda: diag.unsqueeze(-1) * self.W[0])
+            return graph_mix(x, w_self, self.W[1], off, self.bias)
         # W0 and W1 in one matmul: x [W0 | W1] -> [h0 | h1]
         W = self.W.permute(1, 0, 2).reshape(self.in_features, 2 * self.out_features)
-        h0, h1 = torch.matmul(x, W).split(self.out_features, dim=-1)
-        if self.channel_wise:
-            out = diag * h0 + torch.einsum("dij,bjd->bid", off, h1)
-        else:
-            out = diag * h0 + torch.matmul(off, h1)
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        h0, h1 = torch.matmul(x, W).split(self.out_features, -1)
+        out = diag.unsqueeze(1) * h0 + torch.einsum("dij,jbd->ibd", off, h1)
+        return out if self.bias is None else out + self.bias
+
+    def scale_output_(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
+        """Fold a per-channel affine map of the output (an eval-mode batch norm) into the layer."""
+        scale_output_([self.W], self.bias, scale, shift, self)
 
     def extra_repr(self) -> str:
         cw = ", channel_wise" if self.channel_wise else ""
