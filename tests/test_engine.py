@@ -175,6 +175,48 @@ def test_schedules():
     assert m[29] == 1.0 and m[30] == pytest.approx(0.1) and m[60] == pytest.approx(0.01)
 
 
+def test_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path, monkeypatch):
+    """Crash mid-run (after a checkpoint, before the next), resume: the final model equals the one
+    of a run that was never interrupted. The baseline has dropout and flips, so the random draws
+    of every step must repeat too (they are seeded per step)."""
+    from posegraph.train import module as mod
+    from posegraph.train.runner import train
+
+    cfg = load_config(REPO / "configs/lift/baseline.yaml",
+                      ["train.max_steps=30", "train.val_every_steps=10", "train.batch_size=32", "train.num_threads=1"])
+    train(cfg, tmp_path / "a", progress=False, evaluate=False)
+
+    real_end = mod.PoseModule.on_train_batch_end
+
+    def crash(self, outputs, batch, batch_idx):
+        real_end(self, outputs, batch, batch_idx)
+        if self.global_step == 17:
+            raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(mod.PoseModule, "on_train_batch_end", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(cfg, tmp_path / "b", progress=False, evaluate=False)
+    assert not (tmp_path / "b" / "model.pt").exists()
+    assert torch.load(tmp_path / "b" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 10
+    monkeypatch.setattr(mod.PoseModule, "on_train_batch_end", real_end)
+    train(cfg, tmp_path / "b", resume=True, progress=False, evaluate=False)
+
+    a = load_model_file(tmp_path / "a" / "model.pt").state_dict()
+    b = load_model_file(tmp_path / "b" / "model.pt").state_dict()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), rtol=1e-6, atol=1e-8), k
+    # the training log keeps the rows of both sessions (the crashed one up to its checkpoint)
+    import csv
+
+    def steps(run):
+        with open(run / "logs" / "metrics.csv", newline="") as f:
+            return sorted({int(r["step"]) for r in csv.DictReader(f) if r.get("val_mpjpe")})
+
+    assert steps(tmp_path / "b") == steps(tmp_path / "a") == [9, 19, 29]
+    assert not list((tmp_path / "b" / "logs").glob("metrics.part-*"))
+
+
 def test_resume_mid_epoch_continues_with_the_same_batches(tmp_path):
     """A run stopped mid-epoch and resumed sees exactly the batches of an uninterrupted run."""
     import yaml

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, inference_cached, normalize_adjacency, scale_output_
+from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
 
 __all__ = ["DecoupledGraphConv"]
 
@@ -39,8 +39,7 @@ class DecoupledGraphConv(nn.Module):
 
     def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
         """Joint-major ``(J, B, C_in) -> (J, B, C_out)`` (see :func:`~.graph_conv.graph_mix`)."""
-        w_self = inference_cached(self, "w_self", [self.Q], lambda: self.adj_self.unsqueeze(-1) * self.Q)
-        return graph_mix(x, w_self, self.W, self.adj_nbr, self.bias)
+        return graph_mix(x, self.Q, self.W, self.adj_nbr, self.bias, self_scale=self.adj_self)
 
     def scale_output_(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
         """Fold a per-channel affine map of the output (an eval-mode batch norm) into the layer."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, graph_mix, inference_cached, normalize_adjacency, scale_output_
+from .graph_conv import _bias, _xavier, as_adjacency, graph_mix, normalize_adjacency, scale_output_
 
 __all__ = ["GlobalNodeConv"]
 
@@ -57,12 +57,11 @@ class GlobalNodeConv(nn.Module):
 
     def forward_jm(self, x: torch.Tensor, u: torch.Tensor | None = None):
         """Joint-major joints ``(J, B, C_in)`` and global node ``(B, C_in)`` (``None``: zero)."""
-        w_self = inference_cached(self, "w_self", [self.Q], lambda: self.adj_self.unsqueeze(-1) * self.Q)
         shift = self.bias
         if u is not None:  # T x_u, the same for every joint: part of the bias of this sample
             tu = torch.mm(u, self.T)
             shift = tu if shift is None else tu + shift
-        local = graph_mix(x, w_self, self.W, self.adj_nbr, shift)
+        local = graph_mix(x, self.Q, self.W, self.adj_nbr, shift, self_scale=self.adj_self)
         if not self.update_global:
             return local, None
         glob = torch.mm(x.mean(dim=0), self.R)

@@ -104,19 +104,26 @@ def freeze_inference_caches(model: nn.Module) -> nn.Module:
 
 
 def graph_mix(x: torch.Tensor, self_weight: torch.Tensor, nbr_weight: torch.Tensor, off: torch.Tensor,
-              bias: torch.Tensor | None = None) -> torch.Tensor:
-    r"""``x'_i = x_i W^{self}_i + \sum_{j \ne i} o_{ij}\, x_j W^{nbr}_{(j)} + b`` on joint-major
-    ``x`` ``(J, B, C_in)``, in three matrix products (a batched one over joints for the self
-    term with the bias as its initial value, one for the neighbour transform, and one
-    ``(J, J) @ (J, B C_out)`` accumulated in place).
+              bias: torch.Tensor | None = None, self_scale: torch.Tensor | None = None) -> torch.Tensor:
+    r"""``x'_i = s_i \odot (x_i W^{self}_{(i)}) + \sum_{j \ne i} o_{ij}\, x_j W^{nbr}_{(j)} + b`` on
+    joint-major ``x`` ``(J, B, C_in)``: the self and neighbour transforms as single products over
+    all joints (or ``J`` batched ones for per-joint weights) and the mixing over joints as one
+    ``(J, J) @ (J, B C_out)`` product accumulated in place.
 
-    ``self_weight``: ``(J, C_in, C_out)`` (e.g. ``\hat a_{ii} W_0``); ``nbr_weight``:
-    ``(C_in, C_out)`` shared or ``(J, C_in, C_out)`` per source joint; ``off``: ``(J, J)``
-    with a zero diagonal; ``bias``: ``(C_out,)`` or broadcastable to ``(J, B, C_out)``.
+    ``self_weight``: ``(C_in, C_out)`` shared, scaled per joint by ``self_scale`` (``(J, 1)`` or
+    ``(J, C_out)``, e.g. ``\hat a_{ii}``), or ``(J, C_in, C_out)`` per joint (scale folded in);
+    ``nbr_weight``: ``(C_in, C_out)`` shared or ``(J, C_in, C_out)`` per source joint; ``off``:
+    ``(J, J)`` with a zero diagonal; ``bias``: ``(C_out,)`` or broadcastable to ``(J, B, C_out)``.
+    Shared weights keep batch-1 inference light (each weight is read once, not ``J`` times).
     """
-    J, cin, cout = self_weight.shape  # static sizes (the batch stays symbolic when traced)
+    J, cout = off.shape[0], self_weight.shape[-1]  # static sizes (the batch stays symbolic when traced)
     x = x.contiguous()
-    out = torch.bmm(x, self_weight) if bias is None else torch.baddbmm(bias, x, self_weight)
+    if self_weight.dim() == 2:
+        h0 = torch.matmul(x, self_weight)
+        scale = self_scale.unsqueeze(1)  # (J, 1, 1 | C_out)
+        out = h0 * scale if bias is None else torch.addcmul(bias, h0, scale)
+    else:
+        out = torch.bmm(x, self_weight) if bias is None else torch.baddbmm(bias, x, self_weight)
     h = torch.matmul(x, nbr_weight)  # (J, B, C_out): one (J B, C_in) product, or J batched ones
     return out.view(J, -1).addmm_(off, h.view(J, -1)).view(J, -1, cout)
 

@@ -92,11 +92,10 @@ class SemGraphConv(nn.Module):
 
     def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
         """Joint-major ``(J, B, C_in) -> (J, B, C_out)``: scalar weights go through
-        :func:`~.graph_conv.graph_mix` (self weights ``rho_ii W_0`` per joint, shared ``W_1``)."""
+        :func:`~.graph_conv.graph_mix` (shared ``W_0`` scaled by ``rho_ii`` per joint, shared ``W_1``)."""
         diag, off = self._terms()
         if not self.channel_wise:
-            w_self = inference_cached(self, "w_self", [self.e, self.W], lambda: diag.unsqueeze(-1) * self.W[0])
-            return graph_mix(x, w_self, self.W[1], off, self.bias)
+            return graph_mix(x, self.W[0], self.W[1], off, self.bias, self_scale=diag)
         # W0 and W1 in one matmul: x [W0 | W1] -> [h0 | h1]
         W = self.W.permute(1, 0, 2).reshape(self.in_features, 2 * self.out_features)
         h0, h1 = torch.matmul(x, W).split(self.out_features, -1)

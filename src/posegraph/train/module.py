@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import time
 from pathlib import Path
 
@@ -25,6 +24,12 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
         with atomic_path(path) as tmp:
             torch.save(checkpoint, tmp)
+
+
+def step_seed(seed: int, step: int, rank: int = 0) -> int:
+    """The seed of one training step's random draws: (seed, step, rank) hashed by numpy's
+    ``SeedSequence`` (well mixed: neighbouring steps or seeds give unrelated streams)."""
+    return int(np.random.SeedSequence([int(seed), int(step), int(rank)]).generate_state(1, np.uint64)[0] >> 1)
 
 
 def _pose(out):
@@ -80,10 +85,16 @@ class PoseModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ steps
     def on_train_epoch_start(self):
-        self._restore_rng()
         if self.train_batches is not None and self.train_batches.epoch != self.current_epoch:
             self.train_batches.epoch = self.current_epoch
             self.train_batches.position = 0
+
+    def on_train_batch_start(self, batch, batch_idx):
+        # Every random draw of a step (flips, virtual cameras, noise, dropout) comes from a
+        # generator seeded by (seed, step, rank): a resumed run repeats the uninterrupted run's
+        # draws exactly, whatever else consumed random numbers in between (validation loader
+        # iterators, a different number of sanity checks, process restarts).
+        torch.manual_seed(step_seed(int(self.config["train"].get("seed", 0)), self.global_step, self.global_rank))
 
     def training_step(self, batch, batch_idx):
         if self.config["train"].get("trace_batches"):  # debugging/tests: fingerprint of each batch
@@ -110,19 +121,6 @@ class PoseModule(pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self._wall_offset = float(checkpoint.get("posegraph_train_seconds", 0.0))
-        # Continue the random draws (dropout, flips) where the interrupted run was. Applied at the
-        # start of the resumed epoch, after Lightning has created the data iterator (which draws
-        # its base seed from the global generator). Not yet bit-exact: a resumed run's generator
-        # state still ends different from an uninterrupted run's (open issue, see the notes).
-        self._pending_rng = checkpoint.get("posegraph_rng")
-
-    def _restore_rng(self) -> None:
-        rng, self._pending_rng = getattr(self, "_pending_rng", None), None
-        if rng:
-            torch.set_rng_state(rng["torch"])
-            name, keys, pos, has_gauss, gauss = rng["numpy"]
-            np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-            random.setstate(rng["python"])
 
     def on_train_end(self):
         d = self.config["train"].get("trace_batches")
@@ -159,11 +157,6 @@ class PoseModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Make Lightning checkpoints self-describing model files too (weights stay in state_dict)."""
         checkpoint["posegraph_train_seconds"] = self.train_seconds()
-        name, keys, pos, has_gauss, gauss = np.random.get_state()
-        checkpoint["posegraph_rng"] = {  # plain types and tensors: loadable with weights_only=True
-            "torch": torch.get_rng_state(),
-            "numpy": (str(name), torch.as_tensor(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)),
-            "python": random.getstate()}
         checkpoint["posegraph"] = {
             "format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, "task": self.task,
             "model": {"name": self.pipeline.model_name, "kwargs": self.pipeline.model_kwargs},

@@ -46,6 +46,44 @@ def _loaders(module: PoseModule, cfg: dict):
     return train, val, ResumableLoader(tb), DataLoader(vb, batch_size=None)
 
 
+def _keep_csv_log(logs: Path) -> None:
+    """Before a resume: move ``metrics.csv`` aside (Lightning's CSV logger would overwrite it)."""
+    cur = logs / "metrics.csv"
+    if cur.exists():
+        n = len(list(logs.glob("metrics.part-*.csv")))
+        os.replace(cur, logs / f"metrics.part-{n:03d}.csv")
+
+
+def _merge_csv_logs(logs: Path) -> None:
+    """After a resumed run: one ``metrics.csv`` with the rows of every session. Rows of an
+    earlier session from steps that a later session repeated (after its last checkpoint) are
+    dropped. Written atomically; the parts are removed only afterwards."""
+    import csv
+    import io
+
+    parts = sorted(logs.glob("metrics.part-*.csv"))
+    if not parts:
+        return
+    sessions = []
+    for f in parts + [logs / "metrics.csv"]:
+        if f.exists():
+            with open(f, newline="") as fh:
+                sessions.append(list(csv.DictReader(fh)))
+    rows: list[dict] = []
+    for i, sess in enumerate(sessions):
+        later = [int(r["step"]) for later_sess in sessions[i + 1:] for r in later_sess if r.get("step")]
+        cut = min(later) if later else None
+        rows += [r for r in sess if cut is None or not r.get("step") or int(r["step"]) < cut]
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    w.writerows(rows)
+    write_text(logs / "metrics.csv", buf.getvalue())
+    for f in parts:
+        f.unlink()
+
+
 def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
           progress: bool = True, evaluate: bool = True) -> dict:
     """Train ``cfg``'s model on its benchmark; returns the final metrics dict."""
@@ -58,6 +96,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
     elif resume:
         if not last.exists():
             raise PosegraphError(f"{out}: nothing to resume (no checkpoints/last.ckpt)")
+        _keep_csv_log(out / "logs")
     else:
         ensure_empty_dir(out, overwrite=overwrite)
     if not child:
@@ -129,6 +168,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
         write_text(out / "report.md", "\n\n".join(md) + "\n")
     save_model_file(out / "model.pt", pipe, config=cfg, metrics=_headline(metrics), benchmark=cfg["benchmark"], split="train")
     save_json(out / "metrics.json", metrics)
+    _merge_csv_logs(out / "logs")
     try:
         plot_curves(out / "logs" / "metrics.csv", out / "training_curves.png")
     except Exception as e:  # a plot must not lose a finished run
