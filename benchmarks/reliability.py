@@ -227,7 +227,7 @@ def lift_phases(path: str, ckpt: str, out: str) -> list:
 
     for n in ("read_keypoints", "fill_missing"):
         wrap(K, n)
-    for n in ("to_model_input", "_run_lifter", "save_npz", "save_json"):
+    for n in ("_run_lifter", "save_npz", "save_json_stream"):
         wrap(L, n)
     log.append(["start", _rss_mb()])
     L.lift_input(path, ckpt, out, progress=False)

@@ -26,6 +26,7 @@ import pytest
 import torch
 
 from posegraph.cli import main
+from posegraph.errors import PosegraphError
 from posegraph.evaluate import run_batched
 from posegraph.geometry import unnormalize_screen
 from posegraph.io.keypoints import write_coco_json, write_keypoints_csv, write_keypoints_npz, write_openpose_dir
@@ -240,3 +241,100 @@ def test_lift_help_has_examples():
 
     r = CliRunner().invoke(app, ["lift", "--help"])
     assert r.exit_code == 0 and "posegraph lift" in r.output and "--focal" in r.output
+
+
+# ---------------------------------------------------------------------------------------
+# Chunked processing: the same outputs for any chunk size
+# ---------------------------------------------------------------------------------------
+
+
+def _gappy(px):
+    """The benchmark 2D with missing joints and empty frames on both sides of chunk boundaries
+    (chunks of 3: 0-2, 3-5, 6-8, ...): ``(xy, conf)``, missing joints NaN with confidence 0."""
+    xy = px.copy()
+    conf = np.ones((F, 17), np.float32)
+    j = H36M17.index
+    conf[[0, 1]] = 0                      # empty first frames: copied from the next frame with a joint (2)
+    conf[2:5, j("l_wrist")] = 0           # never seen yet: from its parent, across a boundary
+    conf[[5, 6]] = 0                      # empty frames across a boundary: from frames 4 and 7
+    conf[[8, 9], j("r_knee")] = 0.1       # below the threshold across a boundary
+    conf[[11, 12], j("head")] = 0         # carried from frame 10 into the next chunk
+    conf[[14, 15], j("pelvis")] = 0.2     # the root, across a boundary
+    conf[17, :16] = 0                     # one joint left
+    conf[[22, 23]] = 0                    # empty last frames: from frame 21
+    xy[conf == 0] = np.nan
+    return xy, conf
+
+
+def test_chunked_lift_equals_one_chunk(bench, model_path, tmp_path):
+    _, px = bench
+    xy, conf = _gappy(px)
+    src = write_keypoints_npz(tmp_path / "kp.npz", xy, conf, layout="h36m17", image_size=(1000, 1000))
+    outs = {}
+    for chunk in (3, 1, 5, 4096):
+        res = lift_input(src, model_path, tmp_path / f"out{chunk}", progress=False, smooth=1.5, chunk_frames=chunk)
+        outs[chunk] = (dict(np.load(res["npz"])), json.loads(res["json"].read_text()))
+    d, meta = outs[4096]
+    assert np.isfinite(d["keypoints_2d"]).all() and np.isfinite(d["joints_3d"]).all()
+    np.testing.assert_array_equal(d["filled"], ~(conf >= 0.3))
+    np.testing.assert_array_equal(d["keypoints_2d"][[0, 1]], d["keypoints_2d"][[2, 2]])
+    np.testing.assert_array_equal(d["keypoints_2d"][[5, 6]], d["keypoints_2d"][[4, 7]])
+    np.testing.assert_array_equal(d["keypoints_2d"][[22, 23]], d["keypoints_2d"][[21, 21]])
+    np.testing.assert_array_equal(d["keypoints_2d"][[11, 12], H36M17.index("head")], px[[10, 10], H36M17.index("head")])
+    np.testing.assert_allclose(d["joints_3d"], smooth_poses(d["joints_3d_raw"], 1.5), atol=1e-6)
+    for chunk in (3, 1, 5):
+        dc, mc = outs[chunk]
+        assert sorted(dc) == sorted(d)
+        for k in d:
+            assert dc[k].dtype == d[k].dtype and dc[k].shape == d[k].shape, k
+            if k in ("joints_3d", "joints_3d_raw"):  # the model ran in other batches: float rounding at most
+                np.testing.assert_allclose(dc[k], d[k], rtol=0, atol=1e-6, err_msg=f"{k}, chunks of {chunk}")
+            else:
+                np.testing.assert_array_equal(dc[k], d[k], err_msg=f"{k}, chunks of {chunk}")
+        assert {k: v for k, v in mc.items() if k != "frames"} == {k: v for k, v in meta.items() if k != "frames"}
+        for fa, fb in zip(mc["frames"], meta["frames"]):
+            np.testing.assert_allclose(fa.pop("joints_3d"), fb["joints_3d"], rtol=0, atol=1.01e-4)
+            assert fa == {k: v for k, v in fb.items() if k != "joints_3d"}
+
+
+def test_chunked_keypoint_steps_equal_whole_arrays(bench):
+    """``to_h36m17``, ``fill_missing`` and the model runner give the same result for any chunk size."""
+    from posegraph.io.keypoints import Keypoints2D, fill_missing
+
+    _, px = bench
+    xy, conf = _gappy(px)
+    coco = _to_layout(xy, COCO17)  # derived joints (pelvis, thorax, neck, head) from several keypoints
+    cconf = np.where(np.isfinite(coco).all(-1), 1.0, 0.0).astype(np.float32)
+    cconf[:, COCO17.keypoints.index("nose")] = 0.9
+    coco[:, COCO17.keypoints.index("nose")] = px[:, H36M17.index("head")]
+    cconf[[3, 9], COCO17.keypoints.index("nose")] = 0
+    kp = Keypoints2D(coco, cconf, "coco17")
+    whole = kp.to_h36m17(chunk_frames=F)
+    for chunk in (1, 2, 7):
+        for a, b in zip(kp.to_h36m17(chunk_frames=chunk), whole):
+            assert a.dtype == np.float32
+            np.testing.assert_array_equal(a, b)
+    for pos, c in ((xy, conf), whole, (xy.astype(np.float64), conf)):
+        ref, miss = fill_missing(pos, c, chunk_frames=F)
+        for chunk in (1, 2, 3, 5):
+            got, m = fill_missing(pos, c, chunk_frames=chunk)
+            assert got.dtype == pos.dtype
+            np.testing.assert_array_equal(m, miss)
+            np.testing.assert_array_equal(got, ref)
+    # a trailing size of 3 and no skeleton (the frame mean only)
+    p3 = np.concatenate([xy, xy[..., :1]], -1)
+    ref, _ = fill_missing(p3, conf, skeleton=None, chunk_frames=F)
+    np.testing.assert_array_equal(fill_missing(p3, conf, skeleton=None, chunk_frames=4)[0], ref)
+    with pytest.raises(PosegraphError, match="chunk_frames"):
+        fill_missing(xy, conf, chunk_frames=0)
+
+    torch.manual_seed(0)
+    pipe = Pipeline("graphmdn", {})
+    pipe.eval()
+    x = bench[0][:, H36M17.subset_indices(pipe.skeleton)]
+    full = run_batched(pipe, x)
+    parts = run_batched(pipe, x, batch_size=5)
+    assert sorted(parts) == sorted(full)
+    for k in full:
+        assert parts[k].shape == full[k].shape and parts[k].dtype == full[k].dtype
+        np.testing.assert_allclose(parts[k], full[k], rtol=0, atol=1e-6)

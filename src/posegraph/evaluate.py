@@ -25,18 +25,32 @@ def _to_model_joints(arr: np.ndarray, pipe: Pipeline, axis: int) -> np.ndarray:
 
 @torch.inference_mode()
 def run_batched(pipe: Pipeline, x: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
-    """Run ``pipe`` over ``x`` in batches; returns every output as numpy (``pose`` always)."""
+    """Run ``pipe`` over ``x`` in batches; returns every output as numpy (``pose`` always).
+
+    Runs under :func:`torch.inference_mode` (no autograd records). Each output is allocated
+    once, at its full size, when the first batch gives its shape, and every batch is copied
+    into it: no per-batch list and no concatenated copy.
+    """
     dev = next(pipe.parameters(), torch.zeros(0)).device
-    outs: dict[str, list] = {}
-    for s in range(0, len(x), batch_size):
-        out = pipe(torch.as_tensor(x[s:s + batch_size], dtype=torch.float32, device=dev))
+    n = len(x)
+    outs: dict[str, np.ndarray] = {}
+    for s in range(0, n, batch_size):
+        xb = torch.as_tensor(x[s:s + batch_size], dtype=torch.float32, device=dev)
+        out = pipe(xb)
         if not isinstance(out, dict):
             out = {"pose": out}
         for k, v in out.items():
-            outs.setdefault(k, []).append(v.detach().cpu().numpy())
+            v = v.detach().cpu().numpy()
+            if v.ndim == 0 or len(v) != len(xb):
+                raise ShapeError(f"model output {k!r} has shape {v.shape}, expected one row per sample "
+                                 f"({len(xb)} in the batch)")
+            if k not in outs:
+                outs[k] = np.empty((n,) + v.shape[1:], dtype=v.dtype)
+            outs[k][s:s + len(v)] = v
+        del out, xb, v  # free the batch before the next one: nothing of it stays to fragment the heap
     if not outs:
         raise PosegraphError("no samples to run")
-    return {k: np.concatenate(v) for k, v in outs.items()}
+    return outs
 
 
 def evaluate_lift(pipe: Pipeline, samples: LiftSamples, batch_size: int = 8192) -> dict:

@@ -29,6 +29,13 @@ Steps (:func:`lift_input`):
    (or ``lift.gif``): the frame with its 2D skeleton on the left (filled joints as open red
    circles), the 3D skeleton on fixed axes on the right (GraphMDN hypotheses drawn with
    opacity by weight).
+
+Memory: after the keypoints are read, steps 1-5 run :data:`CHUNK_FRAMES` frames at a time (the
+filling carries each joint's last present value from chunk to chunk, the smoothing reads the
+kernel's reach of neighbouring frames), writing into float32 arrays allocated once, and
+``lift.json`` is written one frame at a time: memory grows with the input only by the output
+arrays themselves (about 0.7 KB per frame for a 17-joint input and a 16-joint model), and the
+outputs do not depend on the chunk size.
 """
 
 from __future__ import annotations
@@ -45,6 +52,17 @@ __all__ = ["lift_input", "smooth_poses", "to_model_input", "render_lift_video", 
 
 TRAIN_FOCAL_PER_WIDTH = 1.145
 """The training camera's focal length over its image width (1000x1000 images, f = 1145)."""
+
+CHUNK_FRAMES = 4096
+"""Frames processed at a time after reading (layout mapping, filling, model input, lifting,
+smoothing): the temporaries are this long whatever the input's length, the results are written
+into float32 arrays allocated once. A multiple of :data:`LIFT_BATCH` keeps the model's batches
+those of a whole-array run."""
+
+LIFT_BATCH = 256
+"""Frames per model call. Small batches keep the model's working memory small (a 1024-frame batch
+of a shipped model allocates ~100 MB of activations, whose freed blocks the allocator keeps); the
+shipped models give bit-identical outputs for batches of 128 to 1024."""
 
 
 def _input_kind(p: Path) -> str:
@@ -106,32 +124,76 @@ def _parse_person(person):
     return person
 
 
-def _run_lifter(pipe, x: np.ndarray, progress: bool, chunk: int = 1024) -> dict:
-    from .evaluate import run_batched
+def _run_lifter(pipe, xy17: np.ndarray, image_size: tuple[int, int], focal: float | None, progress: bool,
+                chunk: int = CHUNK_FRAMES) -> tuple[np.ndarray, dict, float, float]:
+    """Model input and 3D for filled h36m17 pixels ``xy17`` ``(F, 17, 2)``, ``chunk`` frames at a time.
 
-    outs: dict[str, list] = {}
+    Returns ``(x, res, focal, scale)``: ``x`` the model input ``(F, J, 2)`` (see
+    :func:`to_model_input`) and ``res`` the pelvis-relative ``pose`` ``(F, J, 3)`` and, for
+    mixture models, ``hypotheses`` ``(F, M, J, 3)`` (pelvis-relative) and ``weights``
+    ``(F, J, M)``; all float32, each allocated once and filled chunk by chunk. The model runs
+    on batches of :data:`LIFT_BATCH` frames.
+    """
+    from .evaluate import run_batched
+    from .skeleton import H36M17
+
+    idx = H36M17.subset_indices(pipe.skeleton)
+    root = pipe.skeleton.parents.index(-1)
+    F = len(xy17)
+    x = np.empty((F, len(idx), 2), np.float32)
+    res: dict[str, np.ndarray] = {}
+    f_used = scale = None
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(x), desc="lift 3D", unit="frame")
+        bar = tqdm(total=F, desc="lift 3D", unit="frame")
     try:
-        for s in range(0, len(x), chunk):
-            for k, v in run_batched(pipe, x[s:s + chunk]).items():
-                outs.setdefault(k, []).append(v)
+        for s in range(0, F, chunk):
+            e = min(s + chunk, F)
+            x17, f_used, scale = to_model_input(xy17[s:e], image_size, focal)
+            x[s:e] = x17[:, idx]  # float64 -> float32
+            del x17
+            out = run_batched(pipe, x[s:e], batch_size=min(LIFT_BATCH, chunk))
+            for k in ("pose", "hypotheses", "weights"):
+                if k not in out:
+                    continue
+                v = out[k]
+                if k == "pose":
+                    v = v - v[:, root:root + 1]
+                elif k == "hypotheses":
+                    v = v - v[:, :, root:root + 1]
+                if k not in res:
+                    res[k] = np.empty((F,) + v.shape[1:], np.float32)
+                res[k][s:e] = v
+            out = v = None  # nothing of the chunk stays alive into the next one
             if bar is not None:
-                bar.update(min(chunk, len(x) - s))
+                bar.update(e - s)
     finally:
         if bar is not None:
             bar.close()
-    return {k: np.concatenate(v) for k, v in outs.items()}
+    return x, res, f_used, scale
+
+
+def _smoothed_chunks(poses: np.ndarray, sigma: float, chunk: int = CHUNK_FRAMES):
+    """:func:`smooth_poses` of ``poses`` ``chunk`` frames at a time: yields ``(start, float64 block)``.
+
+    Each block is filtered with the kernel's reach of neighbouring frames on both sides, so the
+    blocks are exactly (bit for bit) the whole-array result.
+    """
+    F = len(poses)
+    reach = int(4.0 * sigma + 0.5) + 1  # the kernel's radius (truncated at 4 sigma), and one
+    for s in range(0, F, chunk):
+        e = min(s + chunk, F)
+        a, b = max(0, s - reach), min(F, e + reach)
+        yield s, smooth_poses(poses[a:b], sigma)[s - a:e - a]
 
 
 def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: float | bool | None = None,
                focal: float | None = None, person: str | int = "largest", overwrite: bool = False,
                progress: bool = True, image_size: tuple[int, int] | None = None, conf_threshold: float = 0.3,
                max_frames: int | None = None, turn: float = 0.0, backend: str = "torch",
-               detector_python: str | os.PathLike | None = None) -> dict:
+               detector_python: str | os.PathLike | None = None, chunk_frames: int = CHUNK_FRAMES) -> dict:
     """Lift a video, image(s) or 2D keypoint file to 3D; writes ``lift.npz``/``lift.json`` in ``out``.
 
     Args:
@@ -148,6 +210,8 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         turn: degrees the rendered 3D view turns per frame (0: fixed view).
         backend: ``"torch"`` (the only one).
         detector_python: the detect environment's python (default: see :mod:`posegraph.detect.runner`).
+        chunk_frames: frames processed at a time after reading (:data:`CHUNK_FRAMES`); memory
+            beyond the output arrays is bounded by it, the outputs do not depend on it.
 
     Returns:
         a dict with the written paths (``npz``, ``json``, ``video``), ``frames``, ``skeleton_3d``,
@@ -168,6 +232,8 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         smooth = 2.0
     if smooth is not None and smooth is not False and (not np.isfinite(smooth) or smooth < 0):
         raise PosegraphError(f"smoothing sigma must be >= 0 frames, not {smooth!r}")
+    if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
+        raise PosegraphError(f"chunk_frames must be a positive number of frames, not {chunk_frames!r}")
     person = _parse_person(person)
     ckpt = resolve_checkpoint(checkpoint)
     pipe = load_model_file(ckpt)
@@ -211,39 +277,38 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         raise PosegraphError(f"{inp}: the file says the image is {size[0]}x{size[1]}, "
                              f"--image-size says {image_size[0]}x{image_size[1]}")
     W, H = size
-    xy17_raw, conf17 = kps.to_h36m17()
+    chunk = int(chunk_frames)
+    xy17_raw, conf17 = kps.to_h36m17(chunk_frames=chunk)  # float32, mapped chunk by chunk
+    frame_ids, layout_2d = kps.frame_ids, kps.layout
+    del kps  # the file's own keypoints are not needed any more
     F = len(xy17_raw)
     try:
-        xy17, filled = fill_missing(xy17_raw, conf17, "h36m17", threshold=conf_threshold)
+        xy17, filled = fill_missing(xy17_raw, conf17, "h36m17", threshold=conf_threshold, chunk_frames=chunk)
     except ShapeError as e:
         raise PosegraphError(f"{inp}: no usable 2D joint in any frame ({e})") from None
 
-    # 2. camera and model input
-    x17, f_used, scale = to_model_input(xy17, (W, H), focal)
-    idx = H36M17.subset_indices(pipe.skeleton)
-    x = x17[:, idx].astype(np.float32)
-
-    # 3. lifting
-    res = _run_lifter(pipe, x, progress)
-    root = pipe.skeleton.parents.index(-1)
-    pose_raw = res["pose"] - res["pose"][:, root:root + 1]
+    # 2. camera and model input, 3. lifting: chunk by chunk into float32 arrays
+    x, res, f_used, scale = _run_lifter(pipe, xy17, (W, H), focal, progress, chunk)
+    pose_raw = res["pose"]
     hyp = res.get("hypotheses")
     weights = res.get("weights")
-    if hyp is not None:
-        hyp = hyp - hyp[:, :, root:root + 1]
     sigma = float(smooth) if smooth else 0.0
-    pose = smooth_poses(pose_raw, sigma) if sigma > 0 else pose_raw
+    pose = pose_raw
+    if sigma > 0:
+        pose = np.empty_like(pose_raw)
+        for s, block in _smoothed_chunks(pose_raw, sigma, chunk):
+            pose[s:s + len(block)] = block  # float64 -> float32
 
     # 4. outputs
     sk3 = pipe.skeleton
     arrays = {
-        "keypoints_2d": xy17.astype(np.float32),
-        "keypoints_2d_raw": xy17_raw.astype(np.float32),
-        "confidence": conf17.astype(np.float32),
+        "keypoints_2d": xy17,
+        "keypoints_2d_raw": xy17_raw,
+        "confidence": conf17,
         "filled": filled,
         "model_input": x,
-        "joints_3d": pose.astype(np.float32),
-        "frame_ids": kps.frame_ids,
+        "joints_3d": pose,
+        "frame_ids": frame_ids,
         "image_size": np.array([W, H], dtype=np.int64),
         "focal": np.float64(f_used),
         "fps": np.float64(fps),
@@ -251,35 +316,39 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         "joint_names_3d": np.array(sk3.joints),
     }
     if sigma > 0:
-        arrays["joints_3d_raw"] = pose_raw.astype(np.float32)
+        arrays["joints_3d_raw"] = pose_raw
     if detected is not None:
         arrays["detected"] = detected.astype(bool)
     if hyp is not None:
-        arrays["hypotheses"] = hyp.astype(np.float32)
+        arrays["hypotheses"] = hyp
         if weights is not None:
-            arrays["weights"] = weights.astype(np.float32)
+            arrays["weights"] = weights
     npz_path = save_npz(out / "lift.npz", **arrays)
 
     r = lambda a, d=4: np.round(np.asarray(a, dtype=np.float64), d).tolist()  # noqa: E731
 
     def frames():  # one frame at a time: memory stays bounded for long inputs
-        for i in range(F):
-            fr = {"frame": int(kps.frame_ids[i]),
-                  "keypoints_2d": r(xy17[i], 2),
-                  "confidence": r(conf17[i], 3),
-                  "filled": filled[i].astype(bool).tolist(),
-                  "joints_3d": r(pose[i])}
-            if detected is not None:
-                fr["detected"] = bool(detected[i])
-            if hyp is not None:
-                fr["hypotheses"] = r(hyp[i])
-                if weights is not None:
-                    fr["weights"] = r(weights[i])
-            yield fr
+        # the smoothed 3D in float64, as the whole-array filter gives it, a chunk at a time
+        blocks = (_smoothed_chunks(pose_raw, sigma, chunk) if sigma > 0
+                  else ((s, pose[s:s + chunk]) for s in range(0, F, chunk)))
+        for s, block in blocks:
+            for i in range(s, s + len(block)):
+                fr = {"frame": int(frame_ids[i]),
+                      "keypoints_2d": r(xy17[i], 2),
+                      "confidence": r(conf17[i], 3),
+                      "filled": filled[i].astype(bool).tolist(),
+                      "joints_3d": r(block[i - s])}
+                if detected is not None:
+                    fr["detected"] = bool(detected[i])
+                if hyp is not None:
+                    fr["hypotheses"] = r(hyp[i])
+                    if weights is not None:
+                        fr["weights"] = r(weights[i])
+                yield fr
 
     meta = {
         "format": "posegraph-lift", "format_version": 1,
-        "input": os.fspath(inp), "input_kind": kind, "keypoint_layout": kps.layout,
+        "input": os.fspath(inp), "input_kind": kind, "keypoint_layout": layout_2d,
         "checkpoint": os.fspath(ckpt), "model": pipe.model_name,
         "skeleton_2d": "h36m17", "joint_names_2d": list(H36M17.joints),
         "skeleton_3d": sk3.name, "joint_names_3d": list(sk3.joints), "parents_3d": list(sk3.parents),
@@ -297,7 +366,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
     if render:
         fmt = "gif" if render == "gif" else "mp4"
         video_out = render_lift_video(
-            out / f"lift.{fmt}", xy17, pose, sk3, image_size=(W, H), frame_ids=kps.frame_ids,
+            out / f"lift.{fmt}", xy17, pose, sk3, image_size=(W, H), frame_ids=frame_ids,
             video=video_path, image=inp if kind == "image" else None,
             images=inp if kind == "images" else None, filled=filled, hypotheses=hyp,
             weights=weights, fps=fps or 30.0, turn=turn, progress=progress)

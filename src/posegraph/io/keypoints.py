@@ -71,6 +71,11 @@ PathLike = str | os.PathLike
 MAX_ABS_VALUE = 1e6
 """Largest plausible magnitude of a pixel coordinate or confidence in a keypoint file."""
 
+CHUNK_FRAMES = 4096
+"""Frames processed at a time by :meth:`Keypoints2D.to_h36m17` and :func:`fill_missing`: their
+float64 temporaries are this many frames long whatever the length of the input (the results do
+not depend on it)."""
+
 _KNOWN_COUNTS = "17 (coco17: 51 values), 18 (coco18: 54), 25 (body25: 75), 33 (blazepose33: 99)"
 
 
@@ -146,22 +151,31 @@ class Keypoints2D:
         """``(frames, K)`` bool: the joint has no position (NaN x/y or confidence <= 0)."""
         return ~np.isfinite(self.xy).all(-1) | ~(self.confidence > 0)
 
-    def to_h36m17(self) -> tuple[np.ndarray, np.ndarray]:
+    def to_h36m17(self, chunk_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The 17 Human3.6M joints, ``(frames, 17, 2)`` and ``(frames, 17)`` float32.
 
         Uses :func:`posegraph.skeleton.map_keypoints`; a derived joint is missing (NaN,
-        confidence 0) when any keypoint it is made from is missing.
+        confidence 0) when any keypoint it is made from is missing. The mapping runs in float64
+        on ``chunk_frames`` frames at a time (default :data:`CHUNK_FRAMES`), written into the
+        float32 results, so memory beyond the results does not grow with the input.
         """
         lay = get_layout(self.layout)
-        miss = self.missing
-        xy = np.where(miss[..., None], 0.0, self.xy.astype(np.float64))
-        conf = np.where(miss, 0.0, self.confidence.astype(np.float64))
-        out, c = map_keypoints(xy, lay, conf)
+        step = _chunk_size(chunk_frames)
+        F = self.num_frames
+        out = np.empty((F, 17, 2), np.float32)
+        conf = np.empty((F, 17), np.float32)
         used = (lay.weights != 0).astype(np.float64)  # 17 x K
-        miss17 = (miss.astype(np.float64) @ used.T) > 0
-        out[miss17] = np.nan
-        c[miss17] = 0.0
-        return out.astype(np.float32), c.astype(np.float32)
+        for s in range(0, F, step):
+            xy, c = self.xy[s:s + step], self.confidence[s:s + step]
+            miss = ~np.isfinite(xy).all(-1) | ~(c > 0)
+            o, oc = map_keypoints(np.where(miss[..., None], 0.0, xy.astype(np.float64)), lay,
+                                  np.where(miss, 0.0, c.astype(np.float64)))
+            miss17 = (miss.astype(np.float64) @ used.T) > 0
+            o[miss17] = np.nan
+            oc[miss17] = 0.0
+            out[s:s + step] = o  # float64 -> float32, rounded as by astype
+            conf[s:s + step] = oc
+        return out, conf
 
     def __repr__(self) -> str:
         return (f"Keypoints2D({self.path!r}, frames={self.num_frames}, layout={self.layout}, "
@@ -171,6 +185,14 @@ class Keypoints2D:
 # ---------------------------------------------------------------------------------------
 # Shared helpers
 # ---------------------------------------------------------------------------------------
+
+
+def _chunk_size(chunk_frames: int | None) -> int:
+    """``chunk_frames`` (default :data:`CHUNK_FRAMES`), checked to be a positive integer."""
+    n = CHUNK_FRAMES if chunk_frames is None else chunk_frames
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise PosegraphError(f"chunk_frames must be a positive number of frames, not {chunk_frames!r}")
+    return int(n)
 
 
 def _resolve_layout(K: int, file_layout: str | None, layout, path, where=None) -> str:
@@ -340,12 +362,21 @@ def _zero_frames_missing(xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
 
 
 def _check_range(xy: np.ndarray, conf: np.ndarray, path, where) -> None:
+    """FormatError for the first finite x/y (then confidence) of magnitude above MAX_ABS_VALUE.
+
+    Float32 or float64 arrays; checked :data:`CHUNK_FRAMES` frames at a time (no full-size
+    temporaries).
+    """
     for name, a in (("x/y", xy), ("confidence", conf)):
-        big = np.abs(np.where(np.isfinite(a), a, 0.0)) > MAX_ABS_VALUE
-        if big.any():
-            idx = np.argwhere(big)[0]
-            raise FormatError(path, f"{name} {float(a[tuple(idx)]):g} at frame {idx[0]}, joint {idx[1]} is "
-                                    f"outside +-{MAX_ABS_VALUE:g} (expected pixels / confidences)", where)
+        for s in range(0, len(a), CHUNK_FRAMES):
+            b = a[s:s + CHUNK_FRAMES]
+            big = np.abs(b) > MAX_ABS_VALUE  # 1e6 is exact in float32: same test as in float64
+            big &= np.isfinite(b)
+            if big.any():
+                idx = np.argwhere(big)[0]
+                idx[0] += s
+                raise FormatError(path, f"{name} {float(a[tuple(idx)]):g} at frame {idx[0]}, joint {idx[1]} is "
+                                        f"outside +-{MAX_ABS_VALUE:g} (expected pixels / confidences)", where)
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -730,8 +761,12 @@ def write_keypoints_npz(path: PathLike, keypoints, confidence=None, *, layout=No
 
 
 def _numeric(arr: np.ndarray, path, key: str) -> np.ndarray:
+    """A numeric npz member as float32 or float64: float32/float64 as they are (no copy),
+    integers and other floats (float16, long double) converted to float64."""
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise FormatError(path, f"dtype {arr.dtype} is not numeric", key)
+    if arr.dtype in (np.float32, np.float64):
+        return arr
     return arr.astype(np.float64)
 
 
@@ -783,7 +818,7 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
     name = _resolve_layout(K, file_layout, layout, path, "layout" if file_layout else "keypoints")
     has_conf = conf is not None
     if conf is None:
-        conf = np.ones((F, K))
+        conf = np.ones((F, K), np.float32)
     bad = ~np.isfinite(conf)
     if bad.any():
         f, k = np.argwhere(bad)[0]
@@ -796,8 +831,12 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
                                 f"the confidence ({conf[f, k]:g}) says the joint is present (expected "
                                 f"confidence 0 to mark it missing)", "keypoints")
     _check_range(xy, conf, path, "keypoints")
-    conf = _zero_frames_missing(xy, conf)
-    xy, conf = _missing_to_nan(xy, conf)
+    # as _zero_frames_missing then _missing_to_nan, in place: the arrays were just read (ours)
+    miss = ~np.isfinite(xy).all(-1)
+    miss |= ~(conf > 0)
+    miss |= (xy == 0).all((1, 2))[:, None]
+    xy[miss] = np.nan
+    conf[miss] = 0.0
     return Keypoints2D(xy, conf, name, image_size, frame_ids, None, os.fspath(path), has_conf)
 
 
@@ -1022,7 +1061,7 @@ def _depth_levels(sk: Skeleton) -> list[np.ndarray]:
 
 
 def fill_missing(xy: np.ndarray, conf: np.ndarray, skeleton: str | Skeleton | None = "h36m17",
-                 threshold: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+                 threshold: float = 0.3, chunk_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fill joints with low or no confidence, and say which ones were filled.
 
     A joint is missing when its confidence is below ``threshold`` or non-finite, or its x/y
@@ -1036,28 +1075,39 @@ def fill_missing(xy: np.ndarray, conf: np.ndarray, skeleton: str | Skeleton | No
     A frame with no present joint is copied from the nearest frame that has one (the earlier
     one on a tie). If no frame has any present joint, :class:`ShapeError`.
 
+    The frames are filled in float64, ``chunk_frames`` at a time (default
+    :data:`CHUNK_FRAMES`), with the most recent present value of each joint carried from one
+    chunk to the next: the result is the same for any chunk size, and memory beyond the result
+    does not grow with the number of frames.
+
     Args:
         xy: ``(F, J, 2)`` positions (any trailing size works, e.g. 3).
         conf: ``(F, J)`` confidences.
         skeleton: skeleton (or name) whose joints ``xy`` holds, for the parent step.
         threshold: confidences below this are missing.
+        chunk_frames: frames filled at a time.
 
     Returns:
         ``(filled xy, missing)``: the positions (float, same dtype as ``xy`` if floating) and a
         ``(F, J)`` bool mask of the joints that were filled.
     """
     xy = np.asarray(xy)
-    conf = np.asarray(conf, dtype=np.float64)
+    conf = np.asarray(conf)
+    if conf.dtype.kind != "f":
+        conf = conf.astype(np.float64)
     if xy.ndim != 3:
         raise ShapeError(f"xy must be (frames, joints, 2), got shape {xy.shape}")
     F, J = xy.shape[:2]
     if conf.shape != (F, J):
         raise ShapeError(f"conf must be {(F, J)}, got shape {conf.shape}")
+    step = _chunk_size(chunk_frames)
     dtype = xy.dtype if np.issubdtype(xy.dtype, np.floating) else np.float64
-    pos = xy.astype(np.float64)
-    valid = np.isfinite(pos).all(-1) & np.isfinite(conf) & (conf >= threshold)
-    missing = ~valid
-    frame_ok = valid.any(1)
+    missing = np.empty((F, J), dtype=bool)
+    for s in range(0, F, step):
+        c = conf[s:s + step].astype(np.float64)
+        valid = np.isfinite(xy[s:s + step].astype(np.float64)).all(-1) & np.isfinite(c) & (c >= threshold)
+        missing[s:s + step] = ~valid
+    frame_ok = ~missing.all(1)
     if not frame_ok.any():
         raise ShapeError(f"no joint of any of the {F} frames has confidence >= {threshold}; "
                          f"nothing to fill from")
@@ -1070,37 +1120,40 @@ def fill_missing(xy: np.ndarray, conf: np.ndarray, skeleton: str | Skeleton | No
         levels = _depth_levels(sk)
         parents = np.asarray(sk.parents)
 
-    out = np.where(valid[..., None], pos, np.nan)
-    last = np.full(pos.shape[1:], np.nan)
-    seen = np.zeros(J, dtype=bool)
-    for f in range(F):
-        if not frame_ok[f]:
-            continue
-        v = valid[f]
-        row = out[f]
-        hist = ~v & seen
-        row[hist] = last[hist]
-        todo = ~v & ~seen
-        if todo.any():
-            mean = pos[f, v].mean(0)
-            if levels is None:
-                row[todo] = mean
-            else:  # parents before children, so a filled parent passes its value on
-                for lev in levels:
-                    js = lev[todo[lev]]
-                    if js.size:
-                        par = parents[js]
-                        has = par >= 0
-                        src = np.where(has[:, None], row[np.where(has, par, 0)], mean)
-                        row[js] = np.where(np.isfinite(src).all(-1)[:, None], src, mean)
-        last[v] = pos[f, v]
-        seen |= v
+    result = np.empty(xy.shape, dtype)
+    last = np.full(xy.shape[1:], np.nan)  # each joint's most recent present value ...
+    seen = np.zeros(J, dtype=bool)  # ... if it has been present: carried across chunks
+    for s in range(0, F, step):
+        pos = xy[s:s + step].astype(np.float64)
+        valid = ~missing[s:s + step]
+        out = np.where(valid[..., None], pos, np.nan)
+        for f in np.flatnonzero(frame_ok[s:s + step]):
+            v = valid[f]
+            row = out[f]
+            hist = ~v & seen
+            row[hist] = last[hist]
+            todo = ~v & ~seen
+            if todo.any():
+                mean = pos[f, v].mean(0)
+                if levels is None:
+                    row[todo] = mean
+                else:  # parents before children, so a filled parent passes its value on
+                    for lev in levels:
+                        js = lev[todo[lev]]
+                        if js.size:
+                            par = parents[js]
+                            has = par >= 0
+                            src = np.where(has[:, None], row[np.where(has, par, 0)], mean)
+                            row[js] = np.where(np.isfinite(src).all(-1)[:, None], src, mean)
+            last[v] = pos[f, v]
+            seen |= v
+        result[s:s + step] = out  # float64 -> dtype, rounded as by astype
 
     good = np.flatnonzero(frame_ok)
-    for f in np.flatnonzero(~frame_ok):
+    for f in np.flatnonzero(~frame_ok):  # copies of (already rounded) filled frames
         i = np.searchsorted(good, f)
         cands = [g for g in (good[i - 1] if i > 0 else None, good[i] if i < good.size else None)
                  if g is not None]
         src = min(cands, key=lambda g: (abs(g - f), g))
-        out[f] = out[src]
-    return out.astype(dtype), missing
+        result[f] = result[src]
+    return result, missing
