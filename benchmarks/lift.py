@@ -133,9 +133,11 @@ def render(results: dict) -> str:
     md = ["# Lifting on mocap-lift", "",
           "Trained on the mocap-lift training split with gt 2D inputs (validation: whole held-out training takes); "
           "evaluated on the person-disjoint test split with gt and noisy (σ = 4 px) 2D inputs. MPJPE / P-MPJPE in mm over "
-          "the model's 16 joints (pelvis included). Train time is wall-clock on this 2-core CPU machine, which was shared "
-          "with other jobs during training (times are upper bounds; see `benchmarks/results/speed.md` for throughput "
-          "measured on a quiet machine). Regenerate: `python benchmarks/lift.py --train`.", ""]
+          "the model's 16 joints (pelvis included). Train time and samples/s are wall-clock on this 2-core CPU machine "
+          "with two or three trainings sharing it (one thread each), so they are upper bounds; the rows of the "
+          "shipped models were trained in the first session, with an implementation about 4x slower than the "
+          "current one (joint-major layers) and up to five jobs sharing the cores. `benchmarks/results/speed.md` "
+          "measures training throughput alone on the machine. Regenerate: `python benchmarks/lift.py --train`.", ""]
     for t, title in TABLES.items():
         rows = [r for r in ROWS if r[0] == t]
         md += [f"## {title}", ""]
@@ -171,9 +173,13 @@ def render(results: dict) -> str:
 PAPER_ORDERINGS = [
     ("semgcn", "baseline", "SemGCN (Zhao et al.) reports beating the Martinez baseline with 10% of its parameters"),
     ("semgcn", "resgcn_vanilla", "SemGCN reports semantic convolutions beating vanilla graph convolutions"),
+    ("semgcn_no_semantic", "resgcn_vanilla", "SemGCN reports non-local blocks helping vanilla graph convolutions too"),
+    ("semgcn", "semgcn_no_semantic", "SemGCN reports semantic convolutions beating vanilla ones when both have non-local blocks"),
     ("semgcn", "semgcn_no_nonlocal", "SemGCN reports the non-local blocks helping"),
     ("global-node", "decoupled_wide", "Liu et al. report the global node beating a decoupled GCN of the same size"),
+    ("global_none", "decoupled_wide", "Liu et al. report even the unsupervised global node beating the decoupled GCN"),
     ("global-node", "global_none", "Liu et al. report the auxiliary action classification helping"),
+    ("global_embed10", "global_none", "Liu et al. report the auxiliary pose embedding helping"),
     ("graphmdn", "semgcn", "GraphMDN reports its mixture (mean hypothesis) beating SemGCN"),
     ("modulated-gcn", "semgcn", "Zou & Tang report the modulated GCN beating SemGCN"),
     ("modulated-gcn", "baseline", "Zou & Tang report the modulated GCN beating the Martinez baseline"),
@@ -193,16 +199,16 @@ def findings(results: dict) -> list[str]:
             out.append(f"- {claim}: not tested yet ({missing} not trained).")
     out += ["", "What was tried, and caveats: every graph model trains for the same budget (3000 steps of 256 "
             "samples, about 4 epochs, one-cycle schedule, flips, inputs and outputs standardised with training "
-            "statistics), a budget meant to fit 15 minutes per model on a quiet 2-core machine (the train times "
-            "in the tables were measured while up to five trainings and the test suite shared the two cores; "
-            "`speed.md` measures training throughput); the Martinez "
-            "baseline trains for 8000 steps. Without the standardisation, SemGCN stayed at the mean-pose error "
-            "for the first 500 steps (inputs are normalised screen coordinates spanning the whole image, as in "
-            "SemGCN's code); with it, it learns. Validation curves of the graph models were still falling at "
-            "the end (each run's `logs/metrics.csv` and `training_curves.png`, made by the command in its row), so "
-            "longer schedules should narrow the gap to the "
-            "baseline; the papers train for ~50 epochs on Human3.6M's 1.5M samples. `cmu8` test rows are "
-            "better than `cmu` for every model: `cmu8` test is not person-disjoint from training.", ""]
+            "statistics, seed 0; one run per row, so differences of a few mm are within run-to-run noise); the "
+            "Martinez baseline trains for 8000 steps. Without the standardisation, SemGCN stayed at the "
+            "mean-pose error for the first 500 steps (inputs are normalised screen coordinates spanning the whole "
+            "image, as in SemGCN's code); with it, it learns. Validation curves of the graph models were still "
+            "falling at 3000 steps (each run's `logs/metrics.csv` and `training_curves.png`), so longer "
+            "schedules should narrow the gap to the baseline (`configs/lift/ablations/semgcn_long.yaml`, 9000 "
+            "steps, is the next experiment). Models are selected on the validation takes "
+            "only; nothing was tuned on the test split. The papers train for ~50 epochs on Human3.6M's 1.5M "
+            "samples. `cmu8` test rows are better than `cmu` for every model: `cmu8` test is not "
+            "person-disjoint from training.", ""]
     return out
 
 
@@ -217,7 +223,7 @@ def main() -> int:
     if a.train:
         train_rows(ids, a.jobs)
     if a.ship:
-        for _, rid, _, _, shipped in ROWS:
+        for rid, shipped in dict((r[1], r[4]) for r in ROWS).items():
             if shipped and rid in ids and (RUNS / rid / "model.pt").exists():
                 ship(rid, shipped)
     from posegraph.fileio import save_json, write_text
