@@ -107,9 +107,10 @@ def ref_layer(layer: SpaceTimeGraphConv, x):
                     h = h.repeat_interleave(dw.multiplier) * dw.weight[:, 0] + dw.bias[:, 0]
                     h = torch.clamp(_bn_ref(layer.mix.bn, h), 0.0, 6.0)
                     h = layer.mix.pointwise.weight @ h + layer.mix.pointwise.bias
+                    # the authors' SeS layer: no batch norm after the separable convolution
                 else:
                     h = layer.mix.weight @ h + layer.mix.bias
-                h = _bn_ref(layer.bn, h)
+                    h = _bn_ref(layer.bn, h)
                 if isinstance(layer.residual, torch.nn.Identity):
                     r = x[n, :, t, v]
                 else:
@@ -175,11 +176,11 @@ def synthetic_motion(batch: int, frames: int = T_IN + T_OUT, seed: int = 0) -> t
 
 def layer_params(cin, cout, separable, t=T_IN, v=V, k=1):
     n = v * t * t + t * v * v  # temporal + spatial adjacency
-    if separable:
-        n += 2 * cin * k + 2 * cin * k + cout * cin * k + cout  # depthwise, its BN, pointwise
+    if separable:  # the authors' SeS layer: depthwise, its BN, pointwise; no outer BN
+        n += 2 * cin * k + 2 * cin * k + cout * cin * k + cout
     else:
-        n += cout * cin + cout  # 1x1 conv
-    n += 2 * cout + 1  # BN, PReLU
+        n += cout * cin + cout + 2 * cout  # 1x1 conv, BN
+    n += 1  # PReLU
     if cin != cout:
         n += cout * cin + cout + 2 * cout  # residual conv + BN
     return n
@@ -339,7 +340,7 @@ def test_parameter_counts():
     n_sts = expected_params((3, 64, 32, 64, 3), separable=False)
     n_ses = expected_params((3, 66, 66, 66, 66, 3), separable=True)
     assert sts.num_parameters() == n_sts == 47731
-    assert teacher.num_parameters() == n_ses == 58320
+    assert teacher.num_parameters() == n_ses == 57786
     assert student.num_parameters() == n_ses  # masks are buffers, not parameters
     masked = sum(int((a.temporal_mask == 0).sum() + (a.spatial_mask == 0).sum()) for a in student.adjacencies())
     assert student.num_parameters(effective=True) == n_ses - masked
@@ -494,3 +495,64 @@ def test_residual_output_starts_from_the_last_observed_pose(name):
     assert torch.allclose(out, x[:, -1:].expand_as(out), atol=1e-6)
     assert m.config["residual"] is True
     assert build_model(name).config["residual"] is False  # the papers' absolute output by default
+
+
+# ---------------------------------------------------------------------------------------
+# residual output and heading canonicalisation, on real windows of mocap-forecast
+
+def _real_windows(n=32):
+    from posegraph.data.forecast import load_forecast
+
+    w = load_forecast("test")
+    past, future = w.gather(np.linspace(0, len(w) - 1, n).astype(int))
+    return torch.as_tensor(past, dtype=torch.float32), torch.as_tensor(future, dtype=torch.float32)
+
+
+def _yaw(a: float) -> torch.Tensor:
+    c, s = math.cos(a), math.sin(a)
+    return torch.tensor([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+@pytest.mark.parametrize("cls", [STSGCN, SeSGCN])
+def test_untrained_residual_forecast_starts_at_the_last_pose(cls):
+    """In millimetre output units an untrained residual model forecasts (almost) the last
+    observed pose; in metres it starts far from it (why the residual collapsed before)."""
+    past, _ = _real_windows()
+    torch.manual_seed(0)
+    mm = cls(residual=True).eval()
+    metres = cls(residual=True, output_scale=1.0).eval()
+    with torch.no_grad():
+        off_mm = (mm(past) - past[:, -1:]).norm(dim=-1).mean()
+        off_m = (metres(past) - past[:, -1:]).norm(dim=-1).mean()
+    assert mm.output_scale == 1e-3 and cls().output_scale == 1.0
+    assert off_mm < 0.01 < 0.1 < off_m  # < 1 cm against > 10 cm
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_canonical_heading_makes_the_forecast_turn_with_the_person(residual):
+    past, _ = _real_windows()
+    torch.manual_seed(0)
+    m = STSGCN(residual=residual, canonical_heading=True).eval()
+    R = _yaw(1.1)
+    with torch.no_grad():
+        y = m(past)
+        y_rot = m(torch.einsum("ij,btvj->btvi", R, past))
+        Rc = m.heading_rotation(past)
+    torch.testing.assert_close(y_rot, torch.einsum("ij,btvj->btvi", R, y), rtol=1e-4, atol=1e-5)
+    # the canonical frame puts the last hips along +x
+    hips = torch.einsum("bij,bj->bi", Rc, past[:, -1, m.hips[0]] - past[:, -1, m.hips[1]])
+    assert torch.all(hips[:, 0] > 0) and hips[:, 2].abs().max() < 1e-5
+    assert STSGCN(**m.config).canonical_heading  # rebuilt from its config
+
+
+def test_canonical_heading_exports_to_onnx(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    past, _ = _real_windows(4)
+    torch.manual_seed(0)
+    m = SeSGCN(residual=True, canonical_heading=True).eval()
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(m, (past,), str(path), input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "b"}, "y": {0: "b"}}, dynamo=False)
+    got = ort.InferenceSession(str(path)).run(None, {"x": past.numpy()})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(got, m(past).numpy(), rtol=1e-4, atol=1e-5)

@@ -145,6 +145,19 @@ def test_global_node_outputs_and_clusters():
     e = build_model("global-node", aux="embedding", embed_dim=10, hidden=32, num_blocks=1)
     out = e(x)
     assert out["embedding"].shape == (6, 10) and out["decoded"].shape == (6, 16, 3)
+    # standardised targets: K-means runs in metres, and the CE is rescaled to the pose loss's units
+    std = np.full((16, 3), 0.2)
+    mean = rng.standard_normal((16, 3)) * 0.01
+    m3 = build_model("global-node", aux="cluster", num_clusters=4, hidden=32, num_blocks=1)
+    m3.prepare((train - mean) / std, None, target_mean=mean, target_std=std)
+    assert float(m3.aux_scale) == pytest.approx(25.0)  # 1 / mean(std^2)
+    np.testing.assert_allclose(np.sort(m3.centroids.numpy(), 0), np.sort(m.centroids.numpy(), 0), atol=1e-4)
+    norm_centres = torch.tensor((centres + 1.0 - mean) / std, dtype=torch.float32)
+    assert m3.cluster_labels(norm_centres).tolist() == [
+        int(np.argmin(((m3.centroids.numpy().reshape(4, 16, 3) - c) ** 2).sum((1, 2)))) for c in centres]
+    _, logs3 = m3.loss(m3(x), torch.as_tensor((y.numpy() - mean) / std, dtype=torch.float32))
+    loss3, _ = m3.loss(m3(x), torch.as_tensor((y.numpy() - mean) / std, dtype=torch.float32))
+    assert float(loss3) == pytest.approx(float(logs3["mse"]) + 1e-3 * 25.0 * float(logs3["cluster_ce"]), rel=1e-4)
     # state dict round trip keeps the centroids
     m2 = build_model("global-node", aux="cluster", num_clusters=4, hidden=32, num_blocks=1)
     m2.load_state_dict(m.state_dict())

@@ -445,3 +445,50 @@ def test_semantic_conv_inference_cache_follows_the_weights():
         assert torch.allclose(other.eval()(x), ref, atol=1e-6)
     ref.sum().backward()
     assert conv.e.grad is not None and conv.e.grad.abs().sum() > 0
+
+
+# ---------------------------------------------------------------------------------------
+# initialisation: each layer's initial weights as its paper's reference code draws them
+
+
+def _uniform_std(bound: float) -> float:
+    return bound / math.sqrt(3.0)
+
+
+def _xavier_bound(fan_in: int, fan_out: int, gain: float = 1.414) -> float:
+    return gain * math.sqrt(6.0 / (fan_in + fan_out))
+
+
+@pytest.mark.parametrize("cin,cout", [(2, 128), (128, 128), (128, 3), (128, 25)])
+def test_stacked_weights_use_torch_xavier_fans(cin, cout):
+    """SemGCN's and the modulated GCN's ``(2, C_in, C_out)`` weight: the reference code calls
+    ``xavier_uniform_`` on the 3-D tensor, whose fans are ``C_in * C_out`` and ``2 * C_out``
+    (not the 2-D slice's ``C_in`` and ``C_out``, which drew weights ~8x too large)."""
+    torch.manual_seed(0)
+    bound = _xavier_bound(cin * cout, 2 * cout)
+    for layer in (SemGraphConv(cin, cout, H16), ModulatedGraphConv(cin, cout, H16)):
+        w = layer.W.detach()
+        assert w.shape == (2, cin, cout)
+        assert w.abs().max() <= bound + 1e-7
+        n = w.numel()
+        assert abs(float(w.std()) - _uniform_std(bound)) < 4 * _uniform_std(bound) / math.sqrt(n) + 1e-3
+        b = layer.bias.detach()  # U(-1/sqrt(C_out), 1/sqrt(C_out)) as in the reference code
+        assert b.abs().max() <= 1 / math.sqrt(cout)
+    if (cin, cout) == (128, 128):  # the issue's measurement: 0.0155 (reference) vs 0.125 (old posegraph)
+        assert float(SemGraphConv(128, 128, H16).W.std()) == pytest.approx(0.0155, abs=5e-4)
+
+
+def test_modulation_and_matrix_weights_init():
+    """The modulated GCN's ``M`` (J x C_out) is Xavier-uniform (gain 1.414) as in the authors'
+    code, its adjacency offset ``Q`` starts at 1e-6; 2-D layer weights (vanilla, decoupled and
+    global-node convolutions) use the 2-D Xavier bound."""
+    torch.manual_seed(0)
+    m = ModulatedGraphConv(128, 128, H16)
+    bound = _xavier_bound(16, 128)  # torch's fans of a 2-D (16, 128) tensor
+    assert m.M.abs().max() <= bound + 1e-7 and float(m.M.std()) == pytest.approx(_uniform_std(bound), rel=0.1)
+    assert torch.all(m.Q == 1e-6)
+    b2 = _xavier_bound(128, 64)
+    for w in (GraphConv(128, 64, H16).weight, DecoupledGraphConv(128, 64, H16).W, DecoupledGraphConv(128, 64, H16).Q,
+              GlobalNodeConv(128, 64, H16).W, GlobalNodeConv(128, 64, H16).Q):
+        assert w.shape == (128, 64) and w.abs().max() <= b2 + 1e-7
+        assert float(w.std()) == pytest.approx(_uniform_std(b2), rel=0.05)

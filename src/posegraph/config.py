@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "benchmark": "mocap-lift",
     "model": {"name": "baseline", "kwargs": {}},
     "data": {"normalize_input": False, "normalize_output": False, "flip": False,
-             "random_cameras": False, "noise_px": 0.0, "validation_fraction": 0.1},
+             "random_cameras": False, "rotate": False, "noise_px": 0.0, "noise_prob": 1.0, "validation_fraction": 0.1},
     "train": {"batch_size": 256, "max_steps": 10000, "lr": 1e-3, "weight_decay": 0.0,
               "optimizer": "adam", "schedule": {"name": "constant"}, "grad_clip": 0.0,
               "seed": 0, "val_every_steps": 1000, "log_every_steps": 50, "precision": "32-true",

@@ -23,24 +23,40 @@ def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 class SpaceTimeForecaster(nn.Module):
-    """Encoder of space-time separable graph convolutions + temporal convolutional decoder.
+    r"""Encoder of space-time separable graph convolutions + temporal convolutional decoder.
 
     ``channels`` lists the hidden widths; the encoder is ``coords -> channels... -> coords``.
     Subclasses choose the layer kind (``separable``) and whether adjacencies are masked.
-    ``residual``: the output is added to the last observed pose, :math:`\hat x_{T+k} = x_T + f(x)_k`,
-    so the network predicts displacements and the forecast starts where the motion is (an option
-    beyond the papers, which regress poses directly; see benchmarks/results/forecast.md).
+    ``residual``: the output is a displacement from the last observed pose,
+    :math:`\hat x_{T+k} = x_T + s\, f(x)_k`, with ``s = output_scale`` (default ``1e-3``: the
+    network's output unit is the millimetre, so an untrained network, whose output is O(1), starts
+    within millimetres of "repeat the last pose" instead of a metre away; in metres a residual
+    collapsed to zero velocity, see benchmarks/results/forecast.md). The papers regress
+    absolute poses (``residual=False``; ``output_scale`` then defaults to 1).
+
+    ``canonical_heading``: each window is turned about the vertical (+y) axis so that the last
+    observed hips (left minus right hip, on the ground plane) point along +x; the forecast is
+    made in that frame and turned back. The model is then invariant to the person's heading.
     """
 
     def __init__(self, skeleton="h36m17", input_frames: int = 10, output_frames: int = 25,
                  channels=(64, 32, 64), num_tcn_layers: int = 4, dropout: float = 0.1,
                  tcn_kernel_size: int = 3, tcn_dropout: float = 0.0, coords: int = 3,
                  separable: bool = False, depth_multiplier: int = 1, sparse: bool = False,
-                 residual: bool = False):
+                 residual: bool = False, output_scale: float | None = None,
+                 canonical_heading: bool = False):
         super().__init__()
         self.residual = bool(residual)
+        self.output_scale = float(output_scale) if output_scale is not None else (1e-3 if self.residual else 1.0)
+        if not (self.output_scale > 0 and self.output_scale < float("inf")):
+            raise ValueError(f"output_scale must be a positive number, not {output_scale!r}")
+        self.canonical_heading = bool(canonical_heading)
         sk = get_skeleton(skeleton)
         self.skeleton = sk
+        if self.canonical_heading:
+            if "l_hip" not in sk.joints or "r_hip" not in sk.joints:
+                raise ValueError(f"canonical_heading needs 'l_hip' and 'r_hip' joints; {sk.name} has none")
+            self.hips = (sk.index("l_hip"), sk.index("r_hip"))
         self.input_frames = int(input_frames)
         self.output_frames = int(output_frames)
         self.num_joints = sk.num_joints
@@ -58,7 +74,8 @@ class SpaceTimeForecaster(nn.Module):
                            output_frames=self.output_frames, channels=list(channels),
                            num_tcn_layers=int(num_tcn_layers), dropout=float(dropout),
                            tcn_kernel_size=int(tcn_kernel_size), tcn_dropout=float(tcn_dropout),
-                           coords=self.coords, residual=self.residual)
+                           coords=self.coords, residual=self.residual, output_scale=self.output_scale,
+                           canonical_heading=self.canonical_heading)
 
     # -- forward -------------------------------------------------------------------------
 
@@ -68,17 +85,40 @@ class SpaceTimeForecaster(nn.Module):
             raise ShapeError(f"{type(self).__name__} expects input (B, {want[0]}, {want[1]}, "
                              f"{want[2]}), got {tuple(x.shape)}")
 
+    def heading_rotation(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, 3)`` rotations about +y that turn each window's last hip vector to +x.
+
+        With ``(c, s)`` the unit ground-plane direction of ``l_hip - r_hip`` (x, z components),
+        ``R = [[c, 0, s], [0, 1, 0], [-s, 0, c]]`` maps it to ``(|d|, 0, 0)``. Windows whose hips
+        coincide on the ground plane get the identity."""
+        d = x[:, -1, self.hips[0]] - x[:, -1, self.hips[1]]  # (B, 3)
+        dx, dz = d[:, 0], d[:, 2]
+        n = torch.sqrt(dx * dx + dz * dz)
+        ok = n > 1e-6
+        c = torch.where(ok, dx / n.clamp_min(1e-6), torch.ones_like(n))
+        s = torch.where(ok, dz / n.clamp_min(1e-6), torch.zeros_like(n))
+        zero, one = torch.zeros_like(c), torch.ones_like(c)
+        return torch.stack([c, zero, s, zero, one, zero, -s, zero, c], dim=-1).view(-1, 3, 3)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Past poses ``(B, T_in, V, 3)`` -> future poses ``(B, T_out, V, 3)``."""
         if not torch.jit.is_tracing():
             self._check_input(x)
+        R = None
+        if self.canonical_heading:  # p' = R p for every joint and frame
+            R = self.heading_rotation(x)
+            x = torch.einsum("bij,btvj->btvi", R, x)
         h = x.permute(0, 3, 1, 2)  # (B, 3, T_in, V)
         for layer in self.encoder:
             h = layer(h)
         h = self.decoder(h.transpose(1, 2))  # frames as channels: (B, T_in, 3, V) -> (B, T_out, 3, V)
         out = h.transpose(2, 3)  # (B, T_out, V, 3)
+        if self.output_scale != 1.0:
+            out = out * self.output_scale
         if self.residual:  # predict the displacement from the last observed pose
             out = out + x[:, -1:]
+        if R is not None:  # back to the input's heading: p = R^T p'
+            out = torch.einsum("bji,btvj->btvi", R, out)
         return out
 
     def loss(self, out: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

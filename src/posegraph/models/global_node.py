@@ -11,14 +11,21 @@ global node after the last residual block (a pose descriptor, e.g. for action re
 Auxiliary tasks on the global node (``aux``):
 
 * ``"cluster"`` (pseudo action classification): :meth:`prepare` runs K-means
-  (``num_clusters``: 50/100/200) on the training 3D poses (root-relative, flattened) and keeps
-  the centroids as a buffer; a sample's label is the centroid nearest to its target; a linear
-  classifier on the global node is trained with cross-entropy, weight ``aux_weight``
-  (default 0.001). Extra output ``"cluster_logits"`` (B, K).
+  (``num_clusters``: 50/100/200) on the training 3D poses (root-relative, flattened, in
+  metres as in the paper) and keeps the centroids as a buffer; a sample's label is the
+  centroid nearest to its target; a linear classifier on the global node is trained with
+  cross-entropy, weight ``aux_weight`` (default 0.001, the paper's) times ``aux_scale``.
+
+  **Loss scale.** The paper adds ``0.001 * CE`` to an MSE in metres. posegraph trains on
+  per-joint standardised targets, whose MSE is ``1 / mean(sigma^2)`` times the metre MSE
+  (about 30x on mocap-lift), so :meth:`prepare` sets ``aux_scale = 1 / mean(sigma^2)`` from
+  the output normaliser: the CE then has the paper's weight relative to the pose loss.
+  Extra output ``"cluster_logits"`` (B, K).
 * ``"embedding"`` (pose embedding): a linear map from the global node to ``embed_dim``
   (10/20) values and a 2-layer MLP decoder back to the 3D pose, trained with the MSE of the
   decoded pose, weight ``aux_weight`` (default 0.0001). Extra outputs ``"embedding"`` (B, E)
-  and ``"decoded"`` (B, J, 3).
+  and ``"decoded"`` (B, J, 3). The decoded pose and the pose loss are in the same
+  (standardised) units, so their ratio is the paper's without rescaling (``aux_scale`` stays 1).
 """
 
 from __future__ import annotations
@@ -96,6 +103,10 @@ class GlobalNodeGCN(LiftingModel):
             self.classifier = nn.Linear(hidden, self.num_clusters)
             self.register_buffer("centroids", torch.zeros(self.num_clusters, J * 3))
             self.register_buffer("clusters_fitted", torch.tensor(False))
+            # the training targets' normalisation (metres = y * std + mean) and the CE's loss scale
+            self.register_buffer("target_mean", torch.zeros(J, 3))
+            self.register_buffer("target_std", torch.ones(J, 3))
+            self.register_buffer("aux_scale", torch.tensor(1.0))
         elif aux == "embedding":
             self.embed = nn.Linear(hidden, embed_dim)
             self.decoder = nn.Sequential(nn.Linear(embed_dim, decoder_hidden), nn.ReLU(),
@@ -120,8 +131,13 @@ class GlobalNodeGCN(LiftingModel):
     def _root_relative_flat(self, poses):
         return (poses - poses[:, self.root:self.root + 1]).reshape(poses.shape[0], -1)
 
-    def prepare(self, train_targets: np.ndarray, train_inputs: np.ndarray | None = None) -> None:
-        """K-means on the training 3D poses (``aux="cluster"`` only; otherwise nothing)."""
+    def prepare(self, train_targets: np.ndarray, train_inputs: np.ndarray | None = None,
+                target_mean: np.ndarray | None = None, target_std: np.ndarray | None = None) -> None:
+        """K-means on the training 3D poses (``aux="cluster"`` only; otherwise nothing).
+
+        ``train_targets`` are in the loss's units; ``target_mean``/``target_std`` (J, 3) map them
+        back to metres (``y * std + mean``; omitted: the targets are metres). The clustering runs
+        in metres and ``aux_scale = 1 / mean(std^2)`` (see the module docstring)."""
         if self.aux != "cluster":
             return
         from sklearn.cluster import KMeans
@@ -131,7 +147,14 @@ class GlobalNodeGCN(LiftingModel):
             raise ShapeError(f"train_targets must be (N, {self.num_joints}, 3), got {y.shape}")
         if len(y) < self.num_clusters:
             raise PosegraphError(f"K-means needs at least {self.num_clusters} training poses, got {len(y)}")
-        flat = self._root_relative_flat(y)
+        mean = np.zeros((self.num_joints, 3)) if target_mean is None else np.asarray(target_mean, np.float64)
+        std = np.ones((self.num_joints, 3)) if target_std is None else np.asarray(target_std, np.float64)
+        if mean.shape != (self.num_joints, 3) or std.shape != (self.num_joints, 3) or not (std > 0).all():
+            raise ShapeError(f"target_mean/target_std must be ({self.num_joints}, 3) with std > 0")
+        self.target_mean.copy_(torch.as_tensor(mean, dtype=self.target_mean.dtype))
+        self.target_std.copy_(torch.as_tensor(std, dtype=self.target_std.dtype))
+        self.aux_scale.fill_(float(1.0 / np.mean(std ** 2)))
+        flat = self._root_relative_flat(y * std + mean)
         if len(flat) > self.kmeans_max_samples:
             rng = np.random.default_rng(self.seed)
             flat = flat[rng.choice(len(flat), self.kmeans_max_samples, replace=False)]
@@ -141,8 +164,8 @@ class GlobalNodeGCN(LiftingModel):
         self.clusters_fitted.fill_(True)
 
     def cluster_labels(self, target: torch.Tensor) -> torch.Tensor:
-        """Index of the nearest centroid of each target pose, (B,)."""
-        flat = self._root_relative_flat(target)
+        """Index of the nearest centroid (metres) of each target pose (loss units), (B,)."""
+        flat = self._root_relative_flat(target * self.target_std + self.target_mean)
         return torch.cdist(flat, self.centroids.to(flat.dtype)).argmin(dim=1)
 
     def loss(self, out, target):
@@ -156,7 +179,7 @@ class GlobalNodeGCN(LiftingModel):
                                      "(K-means) before training")
             labels = self.cluster_labels(target)
             ce = F.cross_entropy(out["cluster_logits"], labels)
-            loss = loss + self.aux_weight * ce
+            loss = loss + self.aux_weight * self.aux_scale * ce
             logs["cluster_ce"] = ce.detach()
             logs["cluster_acc"] = (out["cluster_logits"].argmax(1) == labels).float().mean().detach()
         elif self.aux == "embedding":

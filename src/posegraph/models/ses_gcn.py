@@ -5,9 +5,9 @@ Same design as STS-GCN (space-time separable adjacencies + temporal convolutiona
 with two changes:
 
 * **Separable**: the 1x1 channel convolution of each encoder layer is replaced by a
-  depthwise-separable one, ``W_pw ReLU6(BN(w_dw * X + b_dw)) + b_pw``
-  (:class:`~posegraph.nn.separable_conv.DepthwiseSeparableConv`); the layer's outer BN,
-  dropout, residual and PReLU are kept as in STS-GCN.
+  depthwise-separable one, ``W_pw ReLU6(Dropout(BN(w_dw * X + b_dw))) + b_pw``
+  (:class:`~posegraph.nn.separable_conv.DepthwiseSeparableConv`), and, as in the authors'
+  code, the layer has no outer BN or dropout: ``H = PReLU(DSC(A(X)) + R(X))``.
 * **Sparse**: adjacencies are sparsified teacher -> student. A dense teacher
   (``sparse=False``) is trained first; :meth:`SeSGCN.make_student` keeps the entries with
   ``|tanh(a)| > threshold`` (0.03 in the paper) as fixed binary masks ``M``, and a student with
@@ -45,16 +45,18 @@ class SeSGCN(SpaceTimeForecaster):
         depth_multiplier: channel multiplier of the depthwise convolutions.
         sparse: hold adjacency masks (all ones until set by :meth:`make_student` or loaded).
         threshold: the ``|tanh(a)|`` threshold the masks were made with (bookkeeping only).
+        residual, output_scale, canonical_heading: as :class:`~posegraph.models.sts_gcn.STSGCN`.
     """
 
     def __init__(self, skeleton="h36m17", input_frames: int = 10, output_frames: int = 25,
                  channels=(66, 66, 66, 66), num_tcn_layers: int = 4, dropout: float = 0.1,
                  tcn_kernel_size: int = 3, tcn_dropout: float = 0.0, coords: int = 3,
                  depth_multiplier: int = 1, sparse: bool = False, threshold: float = 0.03,
-                 residual: bool = False):
+                 residual: bool = False, output_scale: float | None = None, canonical_heading: bool = False):
         super().__init__(skeleton, input_frames, output_frames, channels, num_tcn_layers, dropout,
                          tcn_kernel_size, tcn_dropout, coords, separable=True,
-                         depth_multiplier=depth_multiplier, sparse=sparse, residual=residual)
+                         depth_multiplier=depth_multiplier, sparse=sparse, residual=residual,
+                         output_scale=output_scale, canonical_heading=canonical_heading)
         self.sparse = bool(sparse)
         self.threshold = float(threshold)
         self.config.update(depth_multiplier=int(depth_multiplier), sparse=self.sparse,

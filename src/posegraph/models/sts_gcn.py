@@ -31,11 +31,16 @@ class STSGCN(SpaceTimeForecaster):
         num_tcn_layers: decoder depth; tcn_kernel_size: its ``k x k`` kernel.
         dropout: encoder dropout; tcn_dropout: decoder dropout (0 as in the paper's code).
         coords: coordinates per joint (3).
-        residual: add the last observed pose to the output (predict displacements).
+        residual: add the last observed pose to the output (predict displacements);
+        output_scale: the unit of the network's output (default 1e-3 m with ``residual``);
+        canonical_heading: forecast in a frame turned to the last observed hips' heading
+        (see :class:`~posegraph.models.forecast_base.SpaceTimeForecaster`).
     """
 
     def __init__(self, skeleton="h36m17", input_frames: int = 10, output_frames: int = 25,
                  channels=(64, 32, 64), num_tcn_layers: int = 4, dropout: float = 0.1,
-                 tcn_kernel_size: int = 3, tcn_dropout: float = 0.0, coords: int = 3, residual: bool = False):
+                 tcn_kernel_size: int = 3, tcn_dropout: float = 0.0, coords: int = 3, residual: bool = False,
+                 output_scale: float | None = None, canonical_heading: bool = False):
         super().__init__(skeleton, input_frames, output_frames, channels, num_tcn_layers, dropout,
-                         tcn_kernel_size, tcn_dropout, coords, separable=False, residual=residual)
+                         tcn_kernel_size, tcn_dropout, coords, separable=False, residual=residual,
+                         output_scale=output_scale, canonical_heading=canonical_heading)

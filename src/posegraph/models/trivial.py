@@ -24,7 +24,7 @@ class MeanPose(nn.Module):
         self.skeleton = get_skeleton(skeleton)
         self.register_buffer("mean", torch.zeros(self.skeleton.num_joints, 3))
 
-    def prepare(self, train_targets: np.ndarray, train_inputs: np.ndarray | None = None) -> None:
+    def prepare(self, train_targets: np.ndarray, train_inputs: np.ndarray | None = None, **_) -> None:
         self.mean.copy_(torch.as_tensor(np.asarray(train_targets, dtype=np.float64).mean(0), dtype=torch.float32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

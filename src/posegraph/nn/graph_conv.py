@@ -147,10 +147,14 @@ def scale_output_(weights, bias: nn.Parameter | None, scale: torch.Tensor, shift
 
 
 def _xavier(*shape: int, gain: float = 1.0) -> nn.Parameter:
+    """A parameter of ``shape`` drawn by :func:`torch.nn.init.xavier_uniform_`, as the papers' code
+    initialises it. For a 2-D ``(C_in, C_out)`` weight the bound is
+    ``gain * sqrt(6 / (C_in + C_out))``. For a stacked ``(K, C_in, C_out)`` weight (SemGCN's and
+    the modulated GCN's ``W``) torch's fans are ``fan_in = C_in * C_out`` and
+    ``fan_out = K * C_out``, which gives much smaller weights than treating each slice as a
+    matrix; the reference implementations train from those, so we keep torch's rule."""
     w = torch.empty(*shape)
-    fan_in, fan_out = shape[-2], shape[-1]
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    nn.init.uniform_(w, -bound, bound)
+    nn.init.xavier_uniform_(w, gain=gain)
     return nn.Parameter(w)
 
 

@@ -42,7 +42,7 @@ class ModulatedGraphConv(nn.Module):
     Args:
         in_features, out_features: channels.
         adjacency: skeleton (or name) or ``J x J`` adjacency.
-        weight_modulation: learn ``M`` (``J x C_out``, initialised to ones).
+        weight_modulation: learn ``M`` (``J x C_out``, Xavier-uniform as in the authors' code).
         adjacency_modulation: learn ``Q`` (``J x J``, initialised to ``q_init``).
         normalize: normalisation of the fixed ``A + I`` (``"row"`` as the authors, ``"sym"``).
     """
@@ -57,7 +57,8 @@ class ModulatedGraphConv(nn.Module):
         self.register_buffer("adj", A)
         self.register_buffer("eye", torch.eye(J))
         self.W = _xavier(2, in_features, out_features, gain=1.414)
-        self.M = nn.Parameter(torch.ones(J, out_features)) if weight_modulation else None
+        # W and M as the authors' code draws them: Xavier-uniform (gain 1.414) with torch's fans.
+        self.M = _xavier(J, out_features, gain=1.414) if weight_modulation else None
         self.Q = nn.Parameter(torch.full((J, J), float(q_init))) if adjacency_modulation else None
         self.bias = _bias(out_features, bias)
 

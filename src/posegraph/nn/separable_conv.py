@@ -86,19 +86,21 @@ class DepthwiseConv(nn.Module):
 class DepthwiseSeparableConv(nn.Module):
     r"""Depthwise-separable 1x1 convolution (MobileNet-style, as used by SeS-GCN).
 
-    .. math::  Y = W_{pw}\;\mathrm{ReLU6}\big(\mathrm{BN}(w_{dw} \odot X + b_{dw})\big) + b_{pw}
+    .. math::  Y = W_{pw}\;\mathrm{ReLU6}\big(\mathrm{Dropout}(\mathrm{BN}(w_{dw} \odot X + b_{dw}))\big) + b_{pw}
 
     a depthwise 1x1 convolution (per-channel scale and shift, multiplier ``k``), batch norm,
-    ReLU6, then a pointwise 1x1 convolution ``C_in * k -> C_out``. Shapes ``(N, C, L)``.
+    dropout (``dropout``; SeS-GCN's code uses 0.1 here), ReLU6, then a pointwise 1x1
+    convolution ``C_in * k -> C_out``. Shapes ``(N, C, L)``.
     Parameters: ``2 C_in k`` (depthwise) ``+ 2 C_in k`` (BN) ``+ C_out C_in k + C_out``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, multiplier: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, multiplier: int = 1, dropout: float = 0.0):
         super().__init__()
         self.depthwise = DepthwiseConv(in_channels, multiplier)
         self.bn = nn.BatchNorm1d(in_channels * multiplier)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.act = nn.ReLU6()
         self.pointwise = PointwiseConv(in_channels * multiplier, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise(self.act(self.bn(self.depthwise(x))))
+        return self.pointwise(self.act(self.dropout(self.bn(self.depthwise(x)))))

@@ -136,11 +136,19 @@ class SpaceTimeGraphConv(nn.Module):
 
     where :math:`\mathcal{A}` is the space-time separable adjacency
     (:class:`SpaceTimeAdjacency`: temporal ``V x T x T`` first, then spatial ``T x V x V``),
-    :math:`\Phi` the channel mixing -- a 1x1 convolution ``W X + b`` (STS-GCN) or the
-    depthwise-separable 1x1 convolution ``W_pw ReLU6(BN(w_dw * X + b_dw)) + b_pw`` (SeS-GCN,
-    :class:`~posegraph.nn.separable_conv.DepthwiseSeparableConv`) -- and ``R`` the residual:
+    :math:`\Phi` the channel mixing -- a 1x1 convolution ``W X + b`` (STS-GCN) -- and ``R`` the residual:
     identity if ``C_in == C_out``, else a 1x1 convolution followed by batch norm. PReLU has a
     single learnable slope.
+
+    With ``separable=True`` (SeS-GCN, as the authors' code builds it) the channel mixing is the
+    depthwise-separable 1x1 convolution with its own batch norm and dropout
+    (:class:`~posegraph.nn.separable_conv.DepthwiseSeparableConv`) and there is no outer BN or
+    dropout:
+
+    .. math::
+
+        H = \mathrm{PReLU}\Big(W_{pw}\,\mathrm{ReLU6}\big(\mathrm{Dropout}(\mathrm{BN}(w_{dw}
+            \odot \mathcal{A}(X) + b_{dw}))\big) + b_{pw} + R(X)\Big)
 
     Shapes: ``(N, C_in, T, V) -> (N, C_out, T, V)``.
     """
@@ -152,12 +160,13 @@ class SpaceTimeGraphConv(nn.Module):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.adjacency = SpaceTimeAdjacency(num_frames, num_joints, sparse=sparse)
-        if separable:
-            self.mix = DepthwiseSeparableConv(in_channels, out_channels, depth_multiplier)
+        if separable:  # SeS-GCN's layer: dropout inside the separable convolution, no outer BN
+            self.mix = DepthwiseSeparableConv(in_channels, out_channels, depth_multiplier, dropout=dropout)
+            self.bn, self.dropout = nn.Identity(), nn.Identity()
         else:
             self.mix = PointwiseConv(in_channels, out_channels)
-        self.bn = nn.BatchNorm1d(out_channels)  # == BatchNorm2d over (N, C, T, V)
-        self.dropout = nn.Dropout(dropout)
+            self.bn = nn.BatchNorm1d(out_channels)  # == BatchNorm2d over (N, C, T, V)
+            self.dropout = nn.Dropout(dropout)
         if in_channels != out_channels:
             self.residual = nn.Sequential(PointwiseConv(in_channels, out_channels),
                                           nn.BatchNorm1d(out_channels))

@@ -57,11 +57,12 @@ class PoseModule(pl.LightningModule):
         random camera (azimuth U(0, 360 deg), height U(1.0, 2.2) m, distance U(4, 7) m from the
         pelvis, looking at the pelvis at 1 m; the benchmark's intrinsics). ``data.flip``: mirror
         half the samples (x -> -x in 2D and 3D, left/right joints swapped). ``data.noise_px``:
-        Gaussian noise on the 2D, in pixels of the 1000 px image.
+        Gaussian noise on the 2D, in pixels of the 1000 px image, on a
+        share ``data.noise_prob`` (default 1) of the samples.
         """
         d = self.config["data"]
-        if self.task != "lift":
-            return x, y
+        if self.task == "forecast":
+            return self._augment_forecast(x, y)
         p = float(d.get("random_cameras") or 0.0)
         if p > 0 and world is not None:
             from ..geometry import project_to_screen_torch, random_look_at_torch
@@ -79,7 +80,32 @@ class PoseModule(pl.LightningModule):
             x = torch.where(m[:, None, None], xf, x)
             y = torch.where(m[:, None, None], yf, y)
         if d.get("noise_px", 0):
-            x = x + torch.randn_like(x) * (float(d["noise_px"]) * 2.0 / 1000.0)
+            noise = torch.randn_like(x) * (float(d["noise_px"]) * 2.0 / 1000.0)
+            p_noise = float(d.get("noise_prob", 1.0))
+            if p_noise < 1.0:  # a share of the samples stays exact, so clean inputs are seen too
+                noise = noise * (torch.rand(x.shape[0], 1, 1, device=x.device) < p_noise)
+            x = x + noise
+        return x, y
+
+    def _augment_forecast(self, x: torch.Tensor, y: torch.Tensor):
+        """Forecasting augmentation of past ``x`` (B, T_in, J, 3) and future ``y`` (B, T_out, J, 3),
+        the same transform for both: ``data.rotate`` turns a window about the vertical (+y) axis
+        by an angle drawn from U(0, 360 deg); ``data.flip`` mirrors half the windows (x -> -x,
+        left/right joints swapped)."""
+        d = self.config["data"]
+        if d.get("rotate"):
+            a = torch.rand(x.shape[0], device=x.device) * (2 * torch.pi)
+            c, s = torch.cos(a), torch.sin(a)
+            zero, one = torch.zeros_like(c), torch.ones_like(c)
+            R = torch.stack([c, zero, s, zero, one, zero, -s, zero, c], -1).view(-1, 3, 3).to(x.dtype)
+            x = torch.einsum("bij,btvj->btvi", R, x)
+            y = torch.einsum("bij,btvj->btvi", R, y)
+        if d.get("flip"):
+            m = (torch.rand(x.shape[0], device=x.device) < 0.5)[:, None, None, None]
+            sign = torch.ones(3, device=x.device, dtype=x.dtype)
+            sign[0] = -1
+            x = torch.where(m, x[:, :, self.flip_perm] * sign, x)
+            y = torch.where(m, y[:, :, self.flip_perm] * sign, y)
         return x, y
 
     # ------------------------------------------------------------------ steps

@@ -123,7 +123,8 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
         prep = getattr(module.pipeline.model, "prepare", None)
         if prep is not None and module.task == "lift":  # in the units the loss sees
             with torch.no_grad():
-                prep(module.pipeline.out_norm(train_data.y).numpy(), module.pipeline.in_norm(train_data.x).numpy())
+                prep(module.pipeline.out_norm(train_data.y).numpy(), module.pipeline.in_norm(train_data.x).numpy(),
+                     target_mean=module.pipeline.out_norm.mean.numpy(), target_std=module.pipeline.out_norm.std.numpy())
 
     ckpt_dir = out / "checkpoints"
     best_cb = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
