@@ -53,6 +53,21 @@ def run_batched(pipe: Pipeline, x: np.ndarray, batch_size: int = 8192) -> dict[s
     return outs
 
 
+def mixture_summary(out: dict[str, np.ndarray]) -> dict:
+    """How a mixture model uses its kernels: the kernel weights sorted per sample and averaged
+    (``weights_sorted``; a collapsed mixture has ~1 in the first entry), the share of samples
+    whose top kernel holds > 90% of the weight, the mean kernel sigma (mm), and the spread of
+    the hypotheses (mean distance of a hypothesis' joints from the weighted-mean pose, mm)."""
+    w = out["weights"].astype(np.float64)  # (N, J, M); at pose level the same for every joint
+    ws = (-np.sort(-w, axis=-1)).reshape(-1, w.shape[-1])  # sorted per sample (and joint)
+    hyp = out["hypotheses"].astype(np.float64)
+    spread = np.linalg.norm(hyp - out["pose"].astype(np.float64)[:, None], axis=-1).mean()
+    return {"weights_sorted": [float(v) for v in ws.mean(0)],
+            "share_top_over_90pct": float((ws[:, 0] > 0.9).mean()),
+            "sigma_mm": float(out["sigma"].astype(np.float64).mean() * 1000.0) if "sigma" in out else None,
+            "spread_mm": float(spread * 1000.0)}
+
+
 def evaluate_lift(pipe: Pipeline, samples: LiftSamples, batch_size: int = 8192) -> dict:
     """MPJPE, P-MPJPE, N-MPJPE, PCK, AUC overall, per source and per action.
 
@@ -71,12 +86,15 @@ def evaluate_lift(pipe: Pipeline, samples: LiftSamples, batch_size: int = 8192) 
         rep["mpjpe_oracle"] = float(err.min(1).mean() * 1000.0)
         if "pose_highest" in out:
             rep["mpjpe_highest"] = float(np.linalg.norm(out["pose_highest"] - gt, axis=-1).mean() * 1000.0)
+        if "weights" in out:
+            rep["mixture"] = mixture_summary(out)
     rep["model"] = pipe.model_name
     rep["params"] = pipe.num_parameters()
     return rep
 
 
-def evaluate_forecast(pipe: Pipeline, samples: ForecastSamples, batch_size: int = 4096) -> dict:
+def evaluate_forecast(pipe: Pipeline, samples: ForecastSamples, batch_size: int = 4096,
+                      horizons_ms=(80, 160, 320, 400, 560, 1000)) -> dict:
     """MPJPE at and up to 80/160/320/400/560/1000 ms, overall and per action."""
     pipe.eval()
     past = _to_model_joints(samples.past, pipe, 2)
@@ -84,7 +102,8 @@ def evaluate_forecast(pipe: Pipeline, samples: ForecastSamples, batch_size: int 
     pred = run_batched(pipe, past, batch_size)["pose"]
     if pred.shape != fut.shape:
         raise ShapeError(f"model predicts {pred.shape[1]} frames, the data has {fut.shape[1]}")
-    rep = forecast_report(pred, fut, groups={"source": samples.source, "action": samples.action})
+    rep = forecast_report(pred, fut, groups={"source": samples.source, "action": samples.action},
+                          horizons_ms=horizons_ms)
     rep["model"] = pipe.model_name
     rep["params"] = pipe.num_parameters()
     return rep
