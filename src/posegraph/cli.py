@@ -30,14 +30,27 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show full traceback
 
 # --------------------------------------------------------------------------------- data
 @data_app.command("build")
-def data_build(raw: Optional[Path] = typer.Option(None, help="Folder of the raw mocap (default: ../shared/data or $POSEGRAPH_DATA)."),
-               out: Optional[Path] = typer.Option(None, help="Output folder (default: the package's assets/benchmarks).")):
-    """Build mocap_lift.npz and mocap_forecast.npz from the raw mocap.
+def data_build(target: Optional[str] = typer.Argument(None, help="h36m or h36m-forecast (licensed Human3.6M files); default: the mocap benchmarks."),
+               raw: Optional[Path] = typer.Option(None, help="Folder of the raw mocap (default: ../shared/data or $POSEGRAPH_DATA)."),
+               out: Optional[Path] = typer.Option(None, help="Output folder (default: the package's assets/benchmarks)."),
+               data_3d: Optional[Path] = typer.Option(None, "--data-3d", help="h36m: VideoPose3D's data_3d_h36m.npz."),
+               data_2d: Optional[Path] = typer.Option(None, "--data-2d", help="h36m: a data_2d_h36m_<name>.npz (e.g. cpn_ft_h36m_dbb)."),
+               root: Optional[Path] = typer.Option(None, help="h36m-forecast: the exp-map tree PATH/h3.6m/dataset.")):
+    """Build mocap_lift.npz and mocap_forecast.npz from the raw mocap, or a Human3.6M protocol.
 
-    Example: posegraph data build --raw ../shared/data
+    Examples:
+      posegraph data build --raw ../shared/data
+      posegraph data build h36m --data-3d data_3d_h36m.npz --data-2d data_2d_h36m_cpn_ft_h36m_dbb.npz --out h36m
+      posegraph data build h36m-forecast --root h3.6m/dataset --out h36m
     """
     from .data.build import build_benchmarks
 
+    if target is not None:
+        from .data.h36m_cli import build_target
+
+        for line in build_target(target, out, data_3d=data_3d, data_2d=data_2d, root=root):
+            typer.echo(line)
+        return
     for name, p in build_benchmarks(raw, out).items():
         typer.echo(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
 
@@ -123,9 +136,10 @@ def train(config: Optional[Path] = typer.Option(None, help="YAML config, e.g. co
 
 @app.command("eval")
 def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. semgcn) or a model file / run dir."),
-          benchmark: Optional[str] = typer.Option(None, help="mocap-lift or mocap-forecast (default: the model's)."),
-          setting: str = typer.Option("gt", help="gt or noisy inputs (mocap-lift)."),
+          benchmark: Optional[str] = typer.Option(None, help="mocap-lift, mocap-forecast, h36m or h36m-forecast (with --root; default: the model's)."),
+          setting: str = typer.Option("gt", help="gt or noisy inputs (mocap-lift); h36m: gt, det (the --data-2d keypoints) or noisy; h36m-forecast: the test sampling mao256 (default), srnn8 or all."),
           data: Optional[Path] = typer.Option(None, help="Evaluate on a flat-layout .npz instead of the benchmark."),
+          root: Optional[Path] = typer.Option(None, help="--benchmark h36m / h36m-forecast: the folder `posegraph data build` wrote."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else."),
           out: Optional[Path] = typer.Option(None, help="Also write report.md and report.json here.")):
     """Evaluate a model: per-source and per-action tables.
@@ -140,6 +154,16 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
     from .pipeline import load_model_file, resolve_checkpoint
 
     pipe = load_model_file(resolve_checkpoint(checkpoint))
+    if benchmark in ("h36m", "h36m-forecast"):  # the papers' Human3.6M tables (posegraph.h36m_eval)
+        from .h36m_eval import run_h36m_eval
+
+        rep, md = run_h36m_eval(pipe, benchmark, root, setting)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            save_json(out / "report.json", rep)
+            write_text(out / "report.md", md)
+        typer.echo(json.dumps(rep, default=float) if as_json else md)
+        return
     if benchmark is not None:
         want = {"mocap-lift": "lift", "mocap-forecast": "forecast"}.get(benchmark)
         if want is None:

@@ -551,6 +551,8 @@ def _format_error(err: dict, layers: _Layers) -> str:
             msg += f"; did you mean {near[0]!r}?" if near else ""
     else:
         msg = f"{msg[0].lower()}{msg[1:]}, not {_short(err.get('input'))}"
+    if src.startswith("--") and not src.startswith("--set "):  # a command-line option
+        return f"{src} ({key}): {msg}"
     return f"{key} in {src}: {msg}"
 
 

@@ -110,7 +110,17 @@ def evaluate_forecast(pipe: Pipeline, samples: ForecastSamples, batch_size: int 
 
 
 def evaluate_benchmark(pipe: Pipeline, setting: str = "gt") -> dict:
-    """Evaluate on the committed test split of the pipeline's benchmark."""
+    """Evaluate on the committed test split of the pipeline's benchmark (for a model trained on
+    a Human3.6M build, ``data.path`` of its config: that build's test split)."""
+    cfg = (getattr(pipe, "metadata", None) or {}).get("config") or {}
+    path = (cfg.get("data") or {}).get("path") if isinstance(cfg, dict) else None
+    if path is not None:
+        from .data.h36m import is_h36m_file
+
+        if is_h36m_file(path, "h36m-lift" if pipe.task == "lift" else "h36m-forecast"):
+            if pipe.task == "lift":
+                return evaluate_lift(pipe, load_lift("test", setting, path=path))
+            return evaluate_forecast(pipe, load_forecast("test", path=path).to_samples())
     if pipe.task == "lift":
         return evaluate_lift(pipe, load_lift("test", setting))
     return evaluate_forecast(pipe, load_forecast("test").to_samples())

@@ -124,6 +124,12 @@ def make_windows(bench: Benchmark, seq_mask: np.ndarray, stride: int, past: int 
 def load_forecast(split: str = "train", validation: str = "include", stride: int | None = None,
                   path: str | os.PathLike | None = None) -> ForecastWindows:
     """Windows of ``mocap-forecast`` (train: every start frame; test: every 10th)."""
+    if path is not None:  # a Human3.6M build (posegraph data build h36m-forecast): the papers' splits
+        from .h36m import is_h36m_file
+        from .h36m_forecast import load_h36m_forecast
+
+        if is_h36m_file(path, "h36m-forecast"):
+            return load_h36m_forecast(path, split, validation, stride=stride)
     if split not in ("train", "test"):
         raise PosegraphError(f"split must be 'train' or 'test', not {split!r}")
     bench = load_benchmark_file(path or "mocap_forecast")

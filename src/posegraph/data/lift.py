@@ -137,6 +137,11 @@ def load_lift(split: str = "train", setting: str = "gt", validation: str = "incl
             part only) or ``only`` (the held-out validation takes).
         path: a benchmark file other than the committed one.
     """
+    if path is not None:  # a Human3.6M build (posegraph data build h36m) has its own cameras and 2D
+        from .h36m import is_h36m_file, load_h36m_lift
+
+        if is_h36m_file(path):
+            return load_h36m_lift(path, split, setting, validation)
     if split not in ("train", "test"):
         raise PosegraphError(f"split must be 'train' or 'test', not {split!r}")
     if setting not in SETTINGS:

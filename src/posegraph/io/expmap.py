@@ -32,7 +32,7 @@ from .motion import Motion
 from .stature import check_stature
 from .rotations import expmap_to_matrix
 
-__all__ = ["load_expmap_skeleton", "read_expmap", "expmap_forward_kinematics"]
+__all__ = ["load_expmap_skeleton", "read_expmap", "read_expmap_values", "expmap_forward_kinematics"]
 
 _BUNDLED = {"cmu": "cmu_expmap_skeleton.json", "h36m": "h36m_expmap_skeleton.json"}
 
@@ -90,18 +90,11 @@ def expmap_forward_kinematics(root_position: np.ndarray, expmaps: np.ndarray, sk
     return x
 
 
-def read_expmap(path: str | os.PathLike, skeleton: None | str | os.PathLike | dict = None,
-                fps: float = 120.0, skip_rest: bool = True) -> Motion:
-    """Read an exp-map text file.
-
-    Args:
-        skeleton: see :func:`load_expmap_skeleton` (default: the bundled CMU table).
-        fps: frame rate (the files do not store it; 120 Hz for CMU).
-        skip_rest: drop the first line (the rest pose the publishers put before each take).
-    """
-    sk = load_expmap_skeleton(skeleton)
+def read_expmap_values(path: str | os.PathLike, num_joints: int, skip_rest: bool = True) -> tuple[Path, np.ndarray]:
+    """The numbers of an exp-map text file: ``(path, (frames, 3 + 3 * num_joints) float64)``;
+    a line with another count of values, or no frames, is a :class:`FormatError`."""
     p, lines = read_text(path)
-    J = len(sk["parents"])
+    J = num_joints
     nval = 3 + 3 * J
     rows, lns = [], []
     for i, raw in enumerate(lines, 1):
@@ -120,6 +113,21 @@ def read_expmap(path: str | os.PathLike, skeleton: None | str | os.PathLike | di
     if not rows:
         raise FormatError(p, "no frames" + (" after the rest line" if skip_rest else ""), len(lines))
     a = numeric_rows(p, rows, lns, "comma-separated numbers")
+    return p, a
+
+
+def read_expmap(path: str | os.PathLike, skeleton: None | str | os.PathLike | dict = None,
+                fps: float = 120.0, skip_rest: bool = True) -> Motion:
+    """Read an exp-map text file.
+
+    Args:
+        skeleton: see :func:`load_expmap_skeleton` (default: the bundled CMU table).
+        fps: frame rate (the files do not store it; 120 Hz for CMU).
+        skip_rest: drop the first line (the rest pose the publishers put before each take).
+    """
+    sk = load_expmap_skeleton(skeleton)
+    J = len(sk["parents"])
+    p, a = read_expmap_values(path, J, skip_rest)
     F = a.shape[0]
     x = expmap_forward_kinematics(a[:, :3], a[:, 3:].reshape(F, J, 3), sk) * float(sk["length_unit_in_metres"])
     if not np.isfinite(x).all():

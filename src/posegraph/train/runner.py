@@ -9,7 +9,6 @@ state, for ``--resume``), ``model.pt`` (the best weights as a model file), ``met
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from pathlib import Path
 
@@ -17,10 +16,12 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 import yaml
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader
 
+from ..config import check_saved_config, read_yaml_file, validate_config
 from ..errors import PosegraphError
 from ..fileio import ensure_empty_dir, save_json, write_text
 from ..pipeline import load_model_file, save_model_file
@@ -30,6 +31,10 @@ from .module import AtomicCheckpointIO, PoseModule
 warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
 warnings.filterwarnings("ignore", message=r".*IterableDataset.*__len__.*")
 warnings.filterwarnings("ignore", message=r".*You are using `torch.load` with `weights_only=False`.*")
+# resumed runs keep their logs (metrics.csv is set aside and merged afterwards)
+warnings.filterwarnings("ignore", message=r".*Previous log files in this directory will be deleted.*")
+warnings.filterwarnings("ignore", message=r".*exists and is not empty.*")
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
 def _loaders(module: PoseModule, cfg: dict):
@@ -46,12 +51,154 @@ def _loaders(module: PoseModule, cfg: dict):
     return train, val, ResumableLoader(tb), DataLoader(vb, batch_size=None)
 
 
-def _keep_csv_log(logs: Path) -> None:
-    """Before a resume: move ``metrics.csv`` aside (Lightning's CSV logger would overwrite it)."""
+def _keep_csv_log(logs: Path) -> Path | None:
+    """Before a resume: move ``metrics.csv`` aside (Lightning's CSV logger would overwrite it);
+    returns where it went."""
     cur = logs / "metrics.csv"
     if cur.exists():
         n = len(list(logs.glob("metrics.part-*.csv")))
-        os.replace(cur, logs / f"metrics.part-{n:03d}.csv")
+        dst = logs / f"metrics.part-{n:03d}.csv"
+        os.replace(cur, dst)
+        return dst
+    return None
+
+
+class _RelocatableCheckpoint(ModelCheckpoint):
+    """A ModelCheckpoint that restores its best score and paths after the run folder moved
+    (Lightning's own drops them when the stored ``dirpath`` differs)."""
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        old = state_dict.get("dirpath")
+        new = self.dirpath
+        if old and new and old != new:
+            def move(p):
+                return os.path.join(new, os.path.relpath(p, old)) if isinstance(p, str) and p.startswith(old) else p
+            state_dict = dict(state_dict)
+            state_dict["dirpath"] = new
+            for k in ("best_model_path", "kth_best_model_path", "last_model_path"):
+                if k in state_dict:
+                    state_dict[k] = move(state_dict[k])
+            if isinstance(state_dict.get("best_k_models"), dict):
+                state_dict["best_k_models"] = {move(k): v for k, v in state_dict["best_k_models"].items()}
+        super().load_state_dict(state_dict)
+
+
+def _fix(out: Path) -> str:
+    return f"start over with: posegraph train --config FILE --out {out} --overwrite"
+
+
+def load_run_config(out: str | os.PathLike, options: dict | None = None) -> dict:
+    """The checked ``config.yaml`` of run folder ``out`` (for ``--resume``), with ``options``
+    (``{"train.devices": (2, "--devices")}``) applied; one-line errors that say what to do."""
+    out = Path(out)
+    if not out.exists():
+        raise PosegraphError(f"{out}: no such run folder to resume")
+    if not out.is_dir():
+        raise PosegraphError(f"{out}: not a run folder (it is a file)")
+    path = out / "config.yaml"
+    if not path.exists():
+        raise PosegraphError(f"{path}: missing, so the run cannot be resumed; {_fix(out)}")
+    try:
+        return check_saved_config(read_yaml_file(path), path, options)
+    except PosegraphError as e:
+        raise PosegraphError(f"cannot resume: {e}; repair {path.name} or {_fix(out)}") from None
+
+
+def _read_checkpoint(path: Path) -> dict:
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - truncated, another file type, a directory...
+        kind = type(e).__name__
+        raise PosegraphError(f"{path}: not a readable checkpoint (truncated or another kind of file: {kind})") from None
+    if not isinstance(ck, dict) or not isinstance(ck.get("state_dict"), dict) or not isinstance(ck.get("global_step"), int) \
+            or "loops" not in ck:
+        raise PosegraphError(f"{path}: not a Lightning training checkpoint (no state_dict/global_step/loops)")
+    return ck
+
+
+def check_resume(out: Path, cfg: dict, module: "PoseModule") -> dict:
+    """Before a resume touches anything: ``checkpoints/last.ckpt`` is readable, a training
+    checkpoint, and fits the model of ``config.yaml``. Returns the checkpoint's summary:
+    ``{"global_step", "finished"}`` (finished: ``model.pt`` and ``metrics.json`` were written at
+    the checkpoint's step and it is the last step)."""
+    ck_dir = out / "checkpoints"
+    last, best = ck_dir / "last.ckpt", ck_dir / "best.ckpt"
+    fallback = (f"continue from the best checkpoint instead: cp {best} {last}; or {_fix(out)}" if best.is_file()
+                else _fix(out))
+    if not last.exists():
+        raise PosegraphError(f"{out}: nothing to resume (no checkpoints/last.ckpt); {fallback}")
+    try:
+        ck = _read_checkpoint(last)
+    except PosegraphError as e:
+        raise PosegraphError(f"{e}; {fallback}") from None
+    want = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    have = {k: tuple(v.shape) for k, v in ck["state_dict"].items() if hasattr(v, "shape")}
+    missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+    bad = [k for k in want if k in have and want[k] != have[k]]
+    if missing or extra or bad:
+        what = (f"{bad[0]} is {list(have[bad[0]])} there but {list(want[bad[0]])} in config.yaml" if bad else
+                f"{'no ' + missing[0] if missing else 'an unexpected ' + extra[0]} in the checkpoint")
+        raise PosegraphError(f"{last}: does not fit {out / 'config.yaml'} ({what}; was config.yaml edited?); "
+                             f"{fallback}")
+    step = int(ck["global_step"])
+    finished = False
+    mfile, model_pt = out / "metrics.json", out / "model.pt"
+    if mfile.is_file() and model_pt.is_file():
+        try:
+            import json
+
+            done = int(json.loads(mfile.read_text()).get("steps", -1))
+        except (ValueError, OSError, AttributeError, TypeError):
+            done = -1
+        t = cfg["train"]
+        finished = done == step and (step >= int(t["max_steps"]) or int(t.get("early_stopping_patience", 0)) > 0)
+    return {"global_step": step, "finished": finished}
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """``ensure_empty_dir``'s refusals, without creating anything yet."""
+    if out.exists() and not out.is_dir():
+        raise PosegraphError(f"{out}: exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise PosegraphError(f"{out}: output directory is not empty (pass --overwrite to write into it)")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise PosegraphError(f"{out}: {parent} is a file, not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise PosegraphError(f"{out}: cannot create it in {parent} (permission denied)")
+            break
+
+
+def _check_accelerator(t: dict) -> None:
+    """The accelerator asked for exists on this machine, with enough devices."""
+    acc = t.get("accelerator", "auto")
+    if acc in (None, "auto", "cpu"):
+        return
+    from lightning.pytorch.accelerators import AcceleratorRegistry
+
+    name = "cuda" if acc == "gpu" else acc
+    try:
+        cls = AcceleratorRegistry[name]["accelerator"]
+        available = bool(cls.is_available())
+        count = int(cls.auto_device_count()) if available else 0
+    except Exception:  # noqa: BLE001 - an accelerator plugin that cannot even say
+        available, count = False, 0
+    if not available:
+        raise PosegraphError(f"train.accelerator {acc!r}: not available on this machine (use cpu or auto)")
+    dev = t.get("devices", 1)
+    n = len(dev) if isinstance(dev, list) else dev if isinstance(dev, int) and dev > 0 else None
+    if n is not None and n > count:
+        raise PosegraphError(f"train.devices {dev!r}: this machine has {count} {acc} device(s)")
+
+
+def _quiet_lightning() -> None:
+    """No Lightning tips, "GPU/TPU available" lines or "max_steps reached" notices."""
+    import logging
+
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero",
+                 "lightning.pytorch.accelerators.cuda", "lightning.fabric.utilities.seed"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _merge_csv_logs(logs: Path) -> None:
@@ -86,33 +233,43 @@ def _merge_csv_logs(logs: Path) -> None:
 
 def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
           progress: bool = True, evaluate: bool = True) -> dict:
-    """Train ``cfg``'s model on its benchmark; returns the final metrics dict."""
+    """Train ``cfg``'s model on its benchmark; returns the final metrics dict.
+
+    Everything is checked before anything is written: the config, the output folder (or,
+    for ``resume``, that ``checkpoints/last.ckpt`` is readable and fits the config), the
+    accelerator, the teacher of a student. A finished run given to ``resume`` is left as it is:
+    the metrics it wrote are returned with ``"already_finished": True``.
+    """
     out = Path(out_dir)
     last = out / "checkpoints" / "last.ckpt"
     # Lightning's DDP launcher re-runs this command for ranks > 0: only the first prepares the run.
     child = os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
-    if child:
-        pass
-    elif resume:
-        if not last.exists():
-            raise PosegraphError(f"{out}: nothing to resume (no checkpoints/last.ckpt)")
-        _keep_csv_log(out / "logs")
-    else:
-        ensure_empty_dir(out, overwrite=overwrite)
-    if not child:
-        write_text(out / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    cfg = validate_config(cfg)
     t = cfg["train"]
+    if not child:
+        _check_accelerator(t)
+        if not resume:
+            _check_out(out, overwrite)
     if t.get("num_threads"):
         torch.set_num_threads(int(t["num_threads"]))
     pl.seed_everything(int(t["seed"]), workers=True, verbose=False)
     torch.set_float32_matmul_precision("high")
+    _quiet_lightning()
 
     module = PoseModule(cfg)
+    if resume and not child:
+        state = check_resume(out, cfg, module)
+        if state["finished"]:
+            import json
+
+            m = json.loads((out / "metrics.json").read_text())
+            m["already_finished"] = True
+            return m
+    new_config = not resume
     if cfg["model"].get("teacher") and not cfg["model"].get("teacher_resolved"):
         _make_student(module, cfg)
         cfg["model"]["teacher_resolved"] = True
-        if not child:
-            write_text(out / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+        new_config = True
     train_data, _, train_loader, val_loader = _loaders(module, cfg)
     if not resume:
         d = cfg.get("data", {})
@@ -127,24 +284,41 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
                      target_mean=module.pipeline.out_norm.mean.numpy(), target_std=module.pipeline.out_norm.std.numpy())
 
     ckpt_dir = out / "checkpoints"
-    best_cb = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
+    best_cb = _RelocatableCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
                               save_top_k=1, save_last=True, enable_version_counter=False)
     callbacks = [best_cb]
     if int(t.get("early_stopping_patience", 0)) > 0:
         callbacks.append(EarlyStopping("val_mpjpe", patience=int(t["early_stopping_patience"]), mode="min"))
     loggers = [CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tb", version="")]
     max_steps = int(t["max_steps"])
-    trainer = pl.Trainer(
-        max_steps=max_steps, max_epochs=-1, val_check_interval=min(int(t["val_every_steps"]), max_steps),
-        check_val_every_n_epoch=None, gradient_clip_val=float(t.get("grad_clip") or 0) or None,
-        precision=t.get("precision", "32-true"), devices=t.get("devices", 1), accelerator=t.get("accelerator", "auto"),
-        strategy=t.get("strategy", "auto"), logger=loggers, callbacks=callbacks, plugins=[AtomicCheckpointIO()],
-        enable_progress_bar=progress, log_every_n_steps=int(t.get("log_every_steps", 50)),
-        num_sanity_val_steps=0, enable_model_summary=False, default_root_dir=out,
-    )
-    t0 = time.time()
-    trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if resume else None)
-    wall = time.time() - t0
+    try:
+        trainer = pl.Trainer(
+            max_steps=max_steps, max_epochs=-1, val_check_interval=min(int(t["val_every_steps"]), max_steps),
+            check_val_every_n_epoch=None, gradient_clip_val=float(t.get("grad_clip") or 0) or None,
+            precision=t.get("precision", "32-true"), devices=t.get("devices", 1), accelerator=t.get("accelerator", "auto"),
+            strategy=t.get("strategy", "auto"), logger=loggers, callbacks=callbacks, plugins=[AtomicCheckpointIO()],
+            enable_progress_bar=progress, log_every_n_steps=int(t.get("log_every_steps", 50)),
+            num_sanity_val_steps=0, enable_model_summary=False, default_root_dir=out,
+        )
+    except (MisconfigurationException, ValueError, RuntimeError, TypeError) as e:
+        msg = " ".join(str(e).split())
+        raise PosegraphError(f"cannot set up training with train.accelerator={t.get('accelerator')!r}, "
+                             f"train.devices={t.get('devices')!r}, train.strategy={t.get('strategy')!r}, "
+                             f"train.precision={t.get('precision')!r}: {msg[:300]}") from None
+    moved = None
+    if not child:  # every check passed: now the folder changes
+        if not resume:
+            ensure_empty_dir(out, overwrite=overwrite)
+        else:
+            moved = _keep_csv_log(out / "logs")
+        if new_config:
+            write_text(out / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    try:
+        trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if resume else None)
+    except BaseException:
+        if moved is not None and not (out / "logs" / "metrics.csv").exists():
+            os.replace(moved, out / "logs" / "metrics.csv")  # nothing new logged: as it was
+        raise
     if trainer.global_rank != 0:
         return {}
 
@@ -161,6 +335,8 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
         from ..metrics import report_to_markdown
 
         settings = ("gt", "noisy") if pipe.task == "lift" else ("gt",)
+        print(f"training done ({trainer.global_step} steps); evaluating the best checkpoint on the {cfg['benchmark']} "
+              f"test split ({', '.join(settings)} inputs)...", flush=True)
         md = [f"# {cfg['model']['name']} on {cfg['benchmark']}\n"]
         for s in settings:
             rep = evaluate_benchmark(pipe, s)
