@@ -110,10 +110,13 @@ def test_lift_detector_keypoint_file(detections, model_path, tmp_path):
     res = lift_input(detections, model_path, tmp_path / "out", progress=False, render="gif")
     d = np.load(res["npz"])
     assert d["keypoints_2d"].shape == (N, 17, 2) and d["joints_3d"].shape == (N, 16, 3)
-    assert np.isfinite(d["keypoints_2d"]).all() and np.isfinite(d["joints_3d"]).all()
     with np.load(detections) as det:
         undetected = ~det["detected"]
-    assert d["filled"][undetected].all()  # frames without a person are filled and flagged
+    assert d["filled"][undetected].all()  # frames without a person are flagged
+    # and get no invented pose: NaN 2D and 3D, detected false
+    assert not d["detected"][undetected].any() and np.isnan(d["joints_3d"][undetected]).all()
+    assert np.isnan(d["keypoints_2d"][undetected]).all()
+    assert np.isfinite(d["joints_3d"][d["detected"]]).all() and np.isfinite(d["root_cam"][d["detected"]]).all()
     meta = json.loads(res["json"].read_text())
     assert meta["image_size"] == [1768, 994] and meta["focal"] == pytest.approx(1.145 * 1768)
     assert res["video"].suffix == ".gif" and res["video"].stat().st_size > 0

@@ -239,8 +239,13 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
          overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
          render: bool = typer.Option(False, help="Also write lift.mp4: frame + 2D | 3D skeleton."),
          gif: bool = typer.Option(False, help="With --render: write lift.gif instead of lift.mp4."),
-         smooth: bool = typer.Option(False, help="Smooth the 3D over time (centred Gaussian, see --sigma)."),
-         sigma: float = typer.Option(2.0, help="--smooth: the Gaussian's standard deviation in frames."),
+         smooth: str = typer.Option("savgol", help="Temporal filter per track: savgol (Savitzky-Golay), gaussian or none."),
+         window: Optional[int] = typer.Option(None, help="--smooth savgol: window in frames (odd; default 21)."),
+         order: int = typer.Option(2, help="--smooth savgol: polynomial order."),
+         sigma: float = typer.Option(2.0, help="--smooth gaussian: standard deviation in frames."),
+         constant_bones: bool = typer.Option(True, help="Re-scale every frame's bones to the track's median lengths."),
+         max_gap: int = typer.Option(0, help="Interpolate (and flag) undetected runs of at most this many frames."),
+         bvh: bool = typer.Option(False, help="Also write the motion as BVH (lift.bvh; one file per track)."),
          focal: Optional[float] = typer.Option(None, help="Focal length in pixels (default 1.145 x image width)."),
          person: str = typer.Option("largest", help="Whom to follow in multi-person keypoint files: "
                                                     "'largest' or a rank (0 = largest)."),
@@ -258,7 +263,8 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
 
     Examples:
       posegraph lift walk.mp4 --checkpoint semgcn --out walk3d --render
-      posegraph lift walk.mp4 --checkpoint graphmdn --out walk3d --render --gif --smooth --sigma 1.5
+      posegraph lift walk.mp4 --checkpoint semgcn --out walk3d --render --bvh --max-gap 3
+      posegraph lift walk.mp4 --checkpoint graphmdn --out walk3d --render --gif --smooth gaussian --sigma 1.5
       posegraph lift results.json --checkpoint baseline --out lifted --image-size 1920x1080
       posegraph lift openpose_out/ --checkpoint runs/semgcn/model.pt --out lifted --person 1 --focal 1500
     """
@@ -272,11 +278,30 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
         except ValueError:
             raise PosegraphError(f"--image-size must be WIDTHxHEIGHT (e.g. 1920x1080), not {image_size!r}") from None
     res = lift_input(input, checkpoint, out, render=("gif" if gif else "mp4") if render else False,
-                     smooth=sigma if smooth else None, focal=focal, person=person, overwrite=overwrite,
+                     smooth=smooth, window=sigma if smooth == "gaussian" else window, order=order,
+                     bones=constant_bones, max_gap=max_gap, bvh=bvh, focal=focal, person=person, overwrite=overwrite,
                      progress=progress, image_size=size, conf_threshold=conf_threshold,
                      max_frames=max_frames, turn=turn, backend=backend)
-    typer.echo(f"lifted {res['frames']} frames ({res['skeleton_3d']}, {100 * res['filled_fraction']:.1f}% joints "
-               f"filled): {res['npz']}, {res['json']}" + (f", {res['video']}" if res["video"] else ""))
+    typer.echo(f"lifted {res['frames']} frames ({res['skeleton_3d']}, {res['detected_frames']} detected, "
+               f"{res['tracks']} track(s), {100 * res['filled_fraction']:.1f}% joints filled): {res['npz']}, {res['json']}"
+               + (f", {res['video']}" if res["video"] else "") + "".join(f", {p}" for p in res["bvh"]))
+
+
+@app.command("export-motion")
+def export_motion(result: Path = typer.Argument(..., help="A posegraph lift output folder or its lift.npz."),
+                  format: str = typer.Option("bvh", "--format", help="Motion format (bvh)."),
+                  out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default RESULT/lift.bvh)."),
+                  overwrite: bool = typer.Option(False, help="Replace existing files.")):
+    """Write a lifted motion as BVH: the person's bone lengths, rotations solved from the joints, root trajectory.
+
+    Examples:
+      posegraph export-motion walk3d --format bvh
+      posegraph export-motion walk3d/lift.npz -o walk.bvh --overwrite
+    """
+    from .motion_export import export_motion as run
+
+    for p in run(result, format, out, overwrite=overwrite):
+        typer.echo(f"wrote {p}")
 
 
 @app.command()

@@ -20,19 +20,25 @@ Steps (:func:`lift_input`):
    the camera frame (x right, y down, z forward), in metres. Mixture models (GraphMDN) also
    give every hypothesis (``hypotheses`` ``(F, M, J, 3)``) and its weight per joint
    (``weights`` ``(F, J, M)``).
-5. **Smoothing** (optional, ``smooth=sigma``): a centred Gaussian over time with standard
-   deviation ``sigma`` frames (:func:`smooth_poses`; edges repeat the end frames) applied to
-   the point prediction ``joints_3d``; the raw prediction is kept as ``joints_3d_raw``.
-   Hypotheses are not smoothed.
+5. **Post-processing** (:func:`posegraph.temporal.postprocess`): a frame counts as detected
+   when the detector found a person and at least :data:`MIN_JOINTS_DETECTED` joints are present;
+   other frames get NaN (3D, 2D, root), never an invented pose (``max_gap`` interpolates short
+   gaps and flags them in ``interpolated``). The track is cut where the 2D jumps to someone else
+   (``track_id``). Per track, the point prediction is smoothed (Savitzky-Golay by default,
+   ``smooth="none"`` turns it off), every bone is re-scaled to the track's median length, and
+   the root is solved in camera coordinates from the reprojection (``root_cam``,
+   ``joints_3d_cam``). The frame-by-frame prediction is kept as ``joints_3d_raw``; hypotheses
+   are not smoothed.
 6. **Output** in ``out``: ``lift.npz``, ``lift.json`` (the same per frame, plus metadata), the
    detector's ``detections.npz`` for video/image input, and with ``render`` a ``lift.mp4``
    (or ``lift.gif``): the frame with its 2D skeleton on the left (filled joints as open red
    circles), the 3D skeleton on fixed axes on the right (GraphMDN hypotheses drawn with
    opacity by weight).
 
-Memory: after the keypoints are read, steps 1-5 run :data:`CHUNK_FRAMES` frames at a time (the
-filling carries each joint's last present value from chunk to chunk, the smoothing reads the
-kernel's reach of neighbouring frames), writing into float32 arrays allocated once, and
+Memory: after the keypoints are read, steps 1-4 run :data:`CHUNK_FRAMES` frames at a time (the
+filling carries each joint's last present value from chunk to chunk), writing into float32
+arrays allocated once; the post-processing works on the whole clip in float64 (about 0.8 KB per
+frame for a 16-joint model), and
 ``lift.json`` is written one frame at a time: memory grows with the input only by the output
 arrays themselves (about 0.7 KB per frame for a 17-joint input and a 16-joint model), and the
 outputs do not depend on the chunk size.
@@ -175,21 +181,36 @@ def _run_lifter(pipe, xy17: np.ndarray, image_size: tuple[int, int], focal: floa
     return x, res, f_used, scale
 
 
-def _smoothed_chunks(poses: np.ndarray, sigma: float, chunk: int = CHUNK_FRAMES):
-    """:func:`smooth_poses` of ``poses`` ``chunk`` frames at a time: yields ``(start, float64 block)``.
-
-    Each block is filtered with the kernel's reach of neighbouring frames on both sides, so the
-    blocks are exactly (bit for bit) the whole-array result.
-    """
-    F = len(poses)
-    reach = int(4.0 * sigma + 0.5) + 1  # the kernel's radius (truncated at 4 sigma), and one
-    for s in range(0, F, chunk):
-        e = min(s + chunk, F)
-        a, b = max(0, s - reach), min(F, e + reach)
-        yield s, smooth_poses(poses[a:b], sigma)[s - a:e - a]
+MIN_JOINTS_DETECTED = 6
+"""A frame counts as detected when at least this many of its 17 joints are present (finite, with
+confidence at or above the threshold), and the detector (for video) found a person."""
 
 
-def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: float | bool | None = None,
+def _parse_smoothing(smooth, window, order) -> tuple[str, float, int]:
+    """``(method, window or sigma, order)`` from ``lift_input``'s arguments (see its docstring)."""
+    from .temporal import SAVGOL_ORDER, SAVGOL_WINDOW, SMOOTHERS, _check_smoother
+
+    if smooth is None or smooth is False:
+        smooth = "none"
+    elif smooth is True:
+        smooth, window = "gaussian", 2.0 if window is None else window
+    elif isinstance(smooth, (int, float, np.number)):
+        if not np.isfinite(smooth) or smooth < 0:
+            raise PosegraphError(f"smoothing sigma must be >= 0 frames, not {smooth!r}")
+        smooth, window = ("gaussian", float(smooth)) if smooth > 0 else ("none", window)
+    if not isinstance(smooth, str) or smooth.lower() not in SMOOTHERS:
+        raise PosegraphError(f"--smooth must be one of {', '.join(SMOOTHERS)}, not {smooth!r}")
+    smooth = smooth.lower()
+    if window is None:
+        window = SAVGOL_WINDOW if smooth == "savgol" else 2.0
+    order = SAVGOL_ORDER if order is None else order
+    _check_smoother(smooth, window, order)
+    return smooth, (int(window) if smooth == "savgol" else float(window)), int(order)
+
+
+def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: str | float | bool | None = "savgol",
+               window: int | None = None, order: int | None = None, bones: bool = True, max_gap: int = 0,
+               track_jump: float = 0.5, bvh: bool = False,
                focal: float | None = None, person: str | int = "largest", overwrite: bool = False,
                progress: bool = True, image_size: tuple[int, int] | None = None, conf_threshold: float = 0.3,
                max_frames: int | None = None, turn: float = 0.0, backend: str = "torch",
@@ -201,7 +222,17 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         checkpoint: shipped model name (``semgcn``, ``graphmdn``, ``baseline``), model file or run dir.
         out: output folder; must be empty or absent unless ``overwrite``.
         render: ``True``/``"mp4"`` writes ``lift.mp4``, ``"gif"`` writes ``lift.gif``.
-        smooth: Gaussian sigma in frames for temporal smoothing (``True`` = 2.0; None/0: off).
+        smooth: temporal filter of each track (:mod:`posegraph.temporal`): ``"savgol"`` (default;
+            Savitzky-Golay, ``window`` frames, polynomial ``order``), ``"gaussian"`` (sigma
+            ``window`` frames, default 2), ``"none"``; a number is a Gaussian sigma in frames
+            (``True`` = 2.0; None/False/0: none).
+        window, order: the filter's window (odd frames) or sigma, and Savitzky-Golay order.
+        bones: re-scale every frame's bones to the track's median bone lengths.
+        max_gap: undetected runs of at most this many frames inside a track are interpolated
+            and flagged in ``interpolated`` (0: none; every undetected frame is NaN).
+        track_jump: a track is cut where the 2D box moves by more than this many box diagonals.
+        bvh: also write the motion as BVH (``lift.bvh``, one file per track, see
+            :mod:`posegraph.io.bvh_write`).
         focal: focal length in pixels (default ``1.145 * width``).
         person: ``"largest"`` or a rank (0 = largest) in multi-person keypoint files.
         image_size: ``(width, height)`` for keypoint files that do not say.
@@ -228,10 +259,11 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         raise PosegraphError(f"backend {backend!r} is not supported by lift; use 'torch'")
     if render not in (False, None, True, "mp4", "gif"):
         raise PosegraphError(f"render must be 'mp4' or 'gif', not {render!r}")
-    if smooth is True:
-        smooth = 2.0
-    if smooth is not None and smooth is not False and (not np.isfinite(smooth) or smooth < 0):
-        raise PosegraphError(f"smoothing sigma must be >= 0 frames, not {smooth!r}")
+    smoother, window, order = _parse_smoothing(smooth, window, order)
+    if isinstance(max_gap, bool) or int(max_gap) != max_gap or max_gap < 0:
+        raise PosegraphError(f"--max-gap must be a number of frames >= 0, not {max_gap!r}")
+    if not (np.isfinite(track_jump) and track_jump > 0):
+        raise PosegraphError(f"--track-jump must be > 0 box diagonals, not {track_jump!r}")
     if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
         raise PosegraphError(f"chunk_frames must be a positive number of frames, not {chunk_frames!r}")
     person = _parse_person(person)
@@ -292,59 +324,79 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
     pose_raw = res["pose"]
     hyp = res.get("hypotheses")
     weights = res.get("weights")
-    sigma = float(smooth) if smooth else 0.0
-    pose = pose_raw
-    if sigma > 0:
-        pose = np.empty_like(pose_raw)
-        for s, block in _smoothed_chunks(pose_raw, sigma, chunk):
-            pose[s:s + len(block)] = block  # float64 -> float32
+    sk3 = pipe.skeleton
+
+    # 5. tracks, gaps, smoothing, bone lengths, root (posegraph.temporal)
+    from .temporal import postprocess
+
+    idx3 = H36M17.subset_indices(sk3)
+    present = np.isfinite(xy17_raw).all(-1) & (conf17 >= conf_threshold)
+    det = present.sum(1) >= MIN_JOINTS_DETECTED
+    if detected is not None:
+        det &= np.asarray(detected, dtype=bool)
+    root_w = np.where(filled, 0.0, conf17)
+    post = postprocess(pose_raw, xy17, list(sk3.parents), detected=det, conf=root_w, joint_index=idx3,
+                       focal=f_used, principal_point=(W / 2.0, H / 2.0), smooth=smoother, window=window,
+                       order=order, bones=bones, max_gap=max_gap, jump=track_jump)
+    pose = post["pose"].astype(np.float32)
+    pose_raw = np.where(det[:, None, None], pose_raw, np.nan).astype(np.float32)
+    if hyp is not None:
+        hyp = np.where(det[:, None, None, None], hyp, np.nan).astype(np.float32)
+        if weights is not None:
+            weights = np.where(det[:, None, None], weights, np.nan).astype(np.float32)
+    root_cam = post["root_cam"].astype(np.float32)
 
     # 4. outputs
-    sk3 = pipe.skeleton
     arrays = {
-        "keypoints_2d": xy17,
+        "keypoints_2d": np.where(det[:, None, None], xy17, np.nan).astype(np.float32),
         "keypoints_2d_raw": xy17_raw,
         "confidence": conf17,
         "filled": filled,
         "model_input": x,
         "joints_3d": pose,
+        "joints_3d_raw": pose_raw,
+        "joints_3d_cam": post["pose_cam"].astype(np.float32),
+        "root_cam": root_cam,
+        "root_cam_raw": post["root_cam_raw"].astype(np.float32),
+        "detected": post["detected"],
+        "interpolated": post["interpolated"],
+        "track_id": post["track_id"],
+        "bone_lengths": post["bone_lengths"].astype(np.float32),
         "frame_ids": frame_ids,
         "image_size": np.array([W, H], dtype=np.int64),
         "focal": np.float64(f_used),
         "fps": np.float64(fps),
         "joint_names_2d": np.array(H36M17.joints),
         "joint_names_3d": np.array(sk3.joints),
+        "parents_3d": np.array(sk3.parents, dtype=np.int64),
     }
-    if sigma > 0:
-        arrays["joints_3d_raw"] = pose_raw
-    if detected is not None:
-        arrays["detected"] = detected.astype(bool)
     if hyp is not None:
         arrays["hypotheses"] = hyp
         if weights is not None:
             arrays["weights"] = weights
     npz_path = save_npz(out / "lift.npz", **arrays)
 
-    r = lambda a, d=4: np.round(np.asarray(a, dtype=np.float64), d).tolist()  # noqa: E731
+    def r(a, d=4):
+        a = np.asarray(a, dtype=np.float64)
+        return None if not np.isfinite(a).all() else np.round(a, d).tolist()
 
-    def frames():  # one frame at a time: memory stays bounded for long inputs
-        # the smoothed 3D in float64, as the whole-array filter gives it, a chunk at a time
-        blocks = (_smoothed_chunks(pose_raw, sigma, chunk) if sigma > 0
-                  else ((s, pose[s:s + chunk]) for s in range(0, F, chunk)))
-        for s, block in blocks:
-            for i in range(s, s + len(block)):
-                fr = {"frame": int(frame_ids[i]),
-                      "keypoints_2d": r(xy17[i], 2),
-                      "confidence": r(conf17[i], 3),
-                      "filled": filled[i].astype(bool).tolist(),
-                      "joints_3d": r(block[i - s])}
-                if detected is not None:
-                    fr["detected"] = bool(detected[i])
-                if hyp is not None:
-                    fr["hypotheses"] = r(hyp[i])
-                    if weights is not None:
-                        fr["weights"] = r(weights[i])
-                yield fr
+    def frames():  # one frame at a time
+        for i in range(F):
+            fr = {"frame": int(frame_ids[i]),
+                  "detected": bool(post["detected"][i]),
+                  "interpolated": bool(post["interpolated"][i]),
+                  "track_id": int(post["track_id"][i]),
+                  "keypoints_2d": r(xy17[i], 2) if det[i] else None,
+                  "confidence": r(conf17[i], 3),
+                  "filled": filled[i].astype(bool).tolist(),
+                  "joints_3d": r(pose[i]),
+                  "joints_3d_raw": r(pose_raw[i]),
+                  "root_cam": r(root_cam[i])}
+            if hyp is not None:
+                fr["hypotheses"] = r(hyp[i])
+                if weights is not None:
+                    fr["weights"] = r(weights[i])
+            yield fr
 
     meta = {
         "format": "posegraph-lift", "format_version": 1,
@@ -353,10 +405,17 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
         "skeleton_2d": "h36m17", "joint_names_2d": list(H36M17.joints),
         "skeleton_3d": sk3.name, "joint_names_3d": list(sk3.joints), "parents_3d": list(sk3.parents),
         "units": {"keypoints_2d": "pixels (x right, y down)",
-                  "joints_3d": "metres, camera frame (x right, y down, z forward), pelvis-relative"},
+                  "joints_3d": "metres, camera frame (x right, y down, z forward), pelvis-relative",
+                  "joints_3d_cam": "metres, camera coordinates (joints_3d + root_cam)"},
         "image_size": [W, H], "focal": f_used, "principal_point": [W / 2, H / 2],
         "input_scale": scale, "fps": fps, "conf_threshold": conf_threshold,
-        "smoothing": {"filter": "gaussian", "sigma_frames": sigma} if sigma > 0 else None,
+        "smoothing": None if smoother == "none" else (
+            {"filter": "savitzky-golay", "window_frames": window, "order": order} if smoother == "savgol"
+            else {"filter": "gaussian", "sigma_frames": window}),
+        "constant_bone_lengths": bool(bones), "max_gap_interpolated": int(max_gap),
+        "num_tracks": int(len(post["bone_lengths"])), "detected_frames": int(post["detected"].sum()),
+        "interpolated_frames": int(post["interpolated"].sum()),
+        "root": "root_cam: pelvis in camera coordinates (metres), linear least squares on the reprojection, smoothed",
         "num_frames": F, "num_hypotheses": None if hyp is None else int(hyp.shape[1]),
         "filled_fraction": float(filled.mean()),
     }
@@ -369,10 +428,18 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: fl
             out / f"lift.{fmt}", xy17, pose, sk3, image_size=(W, H), frame_ids=frame_ids,
             video=video_path, image=inp if kind == "image" else None,
             images=inp if kind == "images" else None, filled=filled, hypotheses=hyp,
-            weights=weights, fps=fps or 30.0, turn=turn, progress=progress)
+            weights=weights, fps=fps or 30.0, turn=turn, progress=progress,
+            detected=post["detected"], interpolated=post["interpolated"], track_id=post["track_id"])
+    bvh_paths = []
+    if bvh:
+        from .io.bvh_write import write_lift_bvh
+
+        bvh_paths = write_lift_bvh(out, pose, sk3, root_cam=root_cam, track_id=post["track_id"], fps=fps or 30.0)
     return {"out": out, "npz": npz_path, "json": json_path, "video": video_out, "frames": F,
             "skeleton_3d": sk3.name, "image_size": (W, H), "focal": f_used, "fps": fps,
-            "filled_fraction": float(filled.mean())}
+            "filled_fraction": float(filled.mean()), "detected_frames": int(post["detected"].sum()),
+            "interpolated_frames": int(post["interpolated"].sum()), "tracks": int(len(post["bone_lengths"])),
+            "bvh": bvh_paths}
 
 
 # ---------------------------------------------------------------------------------------
@@ -419,7 +486,7 @@ def _fit_rgba(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, image_size, frame_ids=None,
                       video=None, image=None, images=None, filled=None, hypotheses=None, weights=None,
                       fps: float = 30.0, turn: float = 0.0, radius: float = 0.9, progress: bool = True,
-                      width_px: int = 1120) -> Path:
+                      width_px: int = 1120, detected=None, interpolated=None, track_id=None) -> Path:
     """Render [frame + 2D skeleton | 3D skeleton] per frame to an MP4 or GIF (by ``path``'s suffix).
 
     ``p2d`` ``(F, 17, 2)`` pixels (h36m17); ``p3d`` ``(F, J, 3)`` camera-frame metres in
@@ -427,6 +494,8 @@ def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, ima
     with opacity proportional to their joint-averaged weight. The 3D axes are fixed
     (``radius`` metres around the pelvis); ``turn`` degrees per frame turns the view.
     Frames are streamed from ``video`` (or ``image``/``images``); without one, a grey canvas.
+    A frame with ``detected`` False (and not ``interpolated``) shows no skeleton and "no
+    detection"; interpolated frames and track ids are labelled. The 3D axes are in metres.
     """
     import matplotlib
 
@@ -470,8 +539,11 @@ def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, ima
     lines3 = [ax3.plot([], [], [], color=c, lw=2.5)[0] for c in cols3]
     ax3.set_xlim(-radius, radius), ax3.set_ylim(-radius, radius), ax3.set_zlim(-radius, radius)
     ax3.set_box_aspect((1, 1, 1))
-    ax3.set_xlabel("x"), ax3.set_ylabel("depth"), ax3.set_zlabel("up")
-    ax3.set_xticklabels([]), ax3.set_yticklabels([]), ax3.set_zticklabels([])
+    ax3.set_xlabel("x (m)", fontsize=8), ax3.set_ylabel("depth (m)", fontsize=8), ax3.set_zlabel("up (m)", fontsize=8)
+    ticks = [-0.5, 0.0, 0.5]
+    ax3.set_xticks(ticks), ax3.set_yticks(ticks), ax3.set_zticks(ticks)
+    ax3.tick_params(labelsize=7)
+    nodet = ax3.text2D(0.5, 0.5, "", transform=ax3.transAxes, ha="center", va="center", fontsize=14, color="red")
     ax3.set_title("3D (camera frame, pelvis-relative)" + (f", {M} hypotheses" if M else ""), fontsize=9)
 
     bar = None
@@ -486,20 +558,35 @@ def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, ima
                     im.set_data(_fit_rgba(frame, (left_w, left_h)))
                 elif i == 0:
                     im.set_data(canvas)
-                P = p2d[i]
+                shown = detected is None or bool(detected[i]) or (interpolated is not None and bool(interpolated[i]))
+                P = p2d[i] if shown else np.full_like(np.asarray(p2d[i], dtype=np.float64), np.nan)
                 for (a, b), ln in zip(sk2.edges, lines2):
                     ln.set_data(P[[a, b], 0], P[[a, b], 1])
                 dots2.set_offsets(P)
-                if filled is not None and filled[i].any():
+                if shown and filled is not None and filled[i].any():
                     miss2.set_offsets(P[filled[i]])
                 else:
                     miss2.set_offsets(np.zeros((0, 2)))
                 nf = 0 if filled is None else int(filled[i].sum())
-                title.set_text(f"frame {int(frame_ids[i])}" + (f"  ({nf} joints filled)" if nf else ""))
+                label = f"frame {int(frame_ids[i])}"
+                if not shown:
+                    label += "  no detection"
+                elif interpolated is not None and interpolated[i]:
+                    label += "  interpolated (no detection)"
+                elif nf:
+                    label += f"  ({nf} joints filled)"
+                if track_id is not None and track_id[i] >= 0:
+                    label += f"  track {int(track_id[i])}"
+                title.set_text(label)
+                nodet.set_text("" if shown else "no detection")
                 Q = cam(p3d[i])
                 for (a, b), ln in zip(sk3.edges, lines3):
                     ln.set_data_3d(Q[[a, b], 0], Q[[a, b], 1], Q[[a, b], 2])
-                if M:
+                if M and not np.isfinite(hypotheses[i]).all():
+                    for m in range(M):
+                        for ln in hyp_lines[m]:
+                            ln.set_data_3d([], [], [])
+                elif M:
                     wm = weights[i].mean(0) if weights is not None else np.full(M, 1.0 / M)
                     wm = wm / max(wm.max(), 1e-9)
                     Hq = cam(hypotheses[i])
