@@ -314,9 +314,11 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
                f"penalty chosen on the validation takes (raw: λ = {lin['detail']['ridge_lambda']:g}, canonical: "
                f"λ = {linh['detail']['ridge_lambda']:g}). A graph model that does not beat the canonical-heading linear "
                "map has learned nothing graph-specific."]
-    md += ["", "## Ablations of the recipe (short schedule: 1000 steps, STS-GCN)", "",
-           "Each row changes one thing; all use STS-GCN's architecture, Adam 1e-2, the multistep decay scaled to 1000 "
-           "steps, batch 256. Command: `posegraph train --config configs/forecast/ablations/<row>.yaml --out runs/fc-abl/<row>` "
+    abl_steps = sorted({results[r].get("steps") for r in abl_ids if r in results and results[r].get("steps")})
+    steps_txt = "/".join(str(x) for x in abl_steps) or "–"
+    md += ["", f"## Ablations of the recipe (short schedule: {steps_txt} steps, STS-GCN)", "",
+           "Each row changes one thing; all use STS-GCN's architecture, Adam 1e-2, the multistep decay scaled to "
+           f"{steps_txt} steps, batch 256. Command: `posegraph train --config configs/forecast/ablations/<row>.yaml --out runs/fc-abl/<row>` "
            "(the config file of each row is named beside it). The schedule-length row is the shipped STS-GCN "
            "(same recipe as the last ablation row, longer schedule).", "",
            "### MPJPE at each horizon (mm)", ""]

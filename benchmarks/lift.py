@@ -37,6 +37,11 @@ ROWS = [
     ("long", "global-node", "Global node + action classification K=100 (shipped `global-node`)", "configs/lift/global_node.yaml", "global-node"),
 ]
 LONG_TITLE = "1. The shipped lifters on the long protocol"
+# rows trained with the current code on session 2's short protocol: like-for-like checks of the fixes
+SHORT_FIXED = [
+    ("global-node", "Global node + action classification K=100, current code", "configs/lift/ablations/global_node_short.yaml"),
+]
+SHORT_RUNS = REPO / "runs" / "short"
 SHORT = "lift_short_protocol.json"  # session 2's rows (short protocol, code before the init fix)
 SHORT_TABLES = {
     "semgcn": ("2a. SemGCN's ablation (Zhao et al., CVPR'19, Table 4 style)",
@@ -95,29 +100,35 @@ def ship(rid: str, name: str) -> None:
 
 def evaluate_row(rid: str, shipped: str | None) -> dict | None:
     """A row's run (``runs/long/<row>/model.pt``) if it exists, else the shipped weights."""
-    from posegraph.data.lift import load_lift
-    from posegraph.evaluate import evaluate_lift
-    from posegraph.pipeline import list_pretrained, load_model_file, pretrained, pretrained_dir, read_model_file
+    from posegraph.pipeline import list_pretrained, pretrained_dir
 
     if (RUNS / rid / "model.pt").exists():
-        pipe, source = load_model_file(RUNS / rid / "model.pt"), f"runs/long/{rid}/model.pt"
-        meta = read_model_file(RUNS / rid / "model.pt").get("metrics", {})
-    elif shipped and shipped in list_pretrained():
-        pipe, source = pretrained(shipped), f"shipped `{shipped}`"
-        meta = read_model_file(pretrained_dir() / f"{shipped}.pt").get("metrics", {})
-    else:
-        return None
+        return evaluate_run(RUNS / rid / "model.pt", RUNS / rid)
+    if shipped and shipped in list_pretrained():
+        return evaluate_run(pretrained_dir() / f"{shipped}.pt", RUNS / rid, source=f"shipped `{shipped}`")
+    return None
+
+
+def evaluate_run(model_file: Path, run: Path, source: str | None = None) -> dict:
+    """Test results (gt and noisy) of one model file, with its run's training record."""
+    from posegraph.data.lift import load_lift
+    from posegraph.evaluate import evaluate_lift
+    from posegraph.pipeline import load_model_file, read_model_file
+
+    pipe = load_model_file(model_file)
+    source = source or str(model_file.relative_to(REPO))
+    meta = read_model_file(model_file).get("metrics", {})
     res = {"source": source, "params": pipe.num_parameters()}
     for s in ("gt", "noisy"):
         res[s] = evaluate_lift(pipe, _cache(s, load_lift))
-    run_metrics = RUNS / rid / "metrics.json"
+    run_metrics = run / "metrics.json"
     if run_metrics.exists():  # the run's own record, for model files written before it carried these
         meta = {**json.loads(run_metrics.read_text()), **meta}
     res["train_wall_seconds"] = meta.get("train_wall_seconds", meta.get("train_wall_seconds_this_session"))
     res["train_samples_per_second"] = meta.get("train_samples_per_second")
     res["steps"] = meta.get("steps")
     res["best_val_mpjpe"] = meta.get("best_val_mpjpe")
-    res["val_curve"] = _val_curve(RUNS / rid)
+    res["val_curve"] = _val_curve(run)
     return res
 
 
@@ -179,7 +190,7 @@ def _row(label, r, mdn=False, cmd=""):
     return line + (f" {cmd} |" if cmd else "")
 
 
-def render(results: dict, short: dict) -> str:
+def render(results: dict, short: dict, short_fixed: dict | None = None) -> str:
     md = ["# Lifting on mocap-lift", "",
           "Trained on the mocap-lift training split; evaluated on the person-disjoint test split with gt and noisy "
           "(σ = 4 px) 2D inputs. MPJPE / P-MPJPE in mm over the model's 16 joints (pelvis included). Train time is "
@@ -232,6 +243,19 @@ def render(results: dict, short: dict) -> str:
                 if r is not None:
                     md.append(_row(SHORT_LABELS.get(rid, rid), r, mdn=True))
             md.append("")
+    fixed = {rid: r for rid, r in (short_fixed or {}).items()}
+    if fixed:
+        md += ["## 3. The short protocol with the current code (like-for-like checks of the fixes against table 2)", "",
+               "Same protocol as table 2 (3000 steps, flips only, gt 2D); only the code differs.", "",
+               "| model | params | MPJPE gt | P-MPJPE gt | MPJPE noisy | P-MPJPE noisy | highest gt | oracle gt | cmu | cmu8 | hdm05 | val MPJPE | steps | train time | command |",
+               "|" + "---|" * 15]
+        for rid, label, cfg in SHORT_FIXED:
+            if rid in fixed:
+                old_row = (short or {}).get("rows", {}).get(rid)
+                md.append(_row(label, fixed[rid], mdn=True, cmd=f"`posegraph train --config {cfg} --out runs/short/{rid}`"))
+                if old_row:
+                    md.append(_row(SHORT_LABELS.get(rid, rid) + " (table 2, old code)", old_row, mdn=True, cmd="–"))
+        md.append("")
     md += findings(results, short)
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
@@ -322,8 +346,13 @@ def main() -> int:
                 print(f"{rid:22s} MPJPE gt {r['gt']['mpjpe']:.1f}  noisy {r['noisy']['mpjpe']:.1f}  ({r['source']})", flush=True)
     short_file = OUT / SHORT
     short = json.loads(short_file.read_text()) if short_file.exists() else {}
-    write_text(OUT / "lift.md", render(results, short))
-    save_json(OUT / "lift.json", results)
+    short_fixed = {}
+    for rid, _, _ in SHORT_FIXED:
+        f = SHORT_RUNS / rid / "model.pt"
+        if f.exists():
+            short_fixed[rid] = evaluate_run(f, SHORT_RUNS / rid)
+    write_text(OUT / "lift.md", render(results, short, short_fixed))
+    save_json(OUT / "lift.json", {**results, **{f"short/{k}": v for k, v in short_fixed.items()}})
     print(f"wrote {OUT / 'lift.md'}")
     return 0
 
