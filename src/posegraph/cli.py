@@ -98,36 +98,52 @@ def train(config: Optional[Path] = typer.Option(None, help="YAML config, e.g. co
           set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a config key: --set train.max_steps=2000"),
           out: Optional[Path] = typer.Option(None, help="Run directory (default runs/<model>)."),
           resume: Optional[Path] = typer.Option(None, help="Continue the interrupted run in this directory."),
-          devices: Optional[int] = typer.Option(None, help="Number of devices (processes) to train on."),
+          devices: Optional[int] = typer.Option(None, help="Number of devices (processes) to train on (>= 1, or -1 for all)."),
           strategy: Optional[str] = typer.Option(None, help="Lightning strategy, e.g. ddp."),
           accelerator: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
           overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
-          progress: bool = typer.Option(True, help="Show the progress bar.")):
-    """Train a model on its benchmark.
+          progress: bool = typer.Option(True, help="Show the progress bar."),
+          print_config: bool = typer.Option(False, "--print-config", help="Print the resolved config (YAML) and exit.")):
+    """Train a model on its benchmark. The config is checked before anything runs.
 
     Examples:
       posegraph train --config configs/lift/baseline.yaml --out runs/baseline
       posegraph train --config configs/lift/semgcn.yaml --set train.max_steps=500 --out runs/try
+      posegraph train --config configs/lift/ablations/semgcn_long.yaml --print-config
       posegraph train --resume runs/baseline
       posegraph train --config configs/lift/semgcn.yaml --devices 2 --strategy ddp
     """
     from .config import load_config
-    from .train.runner import train as run
 
+    options = {f"train.{k}": (v, f"--{k}") for k, v in (("devices", devices), ("strategy", strategy),
+                                                          ("accelerator", accelerator)) if v is not None}
     if resume is not None:
+        from .train.runner import load_run_config
+
+        if config is not None or set_:
+            raise PosegraphError(f"--resume continues {resume} with its own config.yaml; --config and --set do not "
+                                 "apply (edit that file to change the run)")
+        if out is not None and out != resume:
+            raise PosegraphError(f"--resume writes into the run folder {resume}; drop --out {out}")
+        cfg = load_run_config(resume, options)
+        out = resume
+    elif config is None:
+        raise PosegraphError("no config: pass --config FILE (e.g. configs/lift/baseline.yaml), or --resume RUN")
+    else:
+        cfg = load_config(config, set_, options)
+    if print_config:
         import yaml
 
-        cfg_path = resume / "config.yaml"
-        cfg = yaml.safe_load(cfg_path.read_text()) if cfg_path.exists() else load_config(config, set_)
-        out = resume
-    else:
-        cfg = load_config(config, set_)
-    for key, val in (("devices", devices), ("strategy", strategy), ("accelerator", accelerator)):
-        if val is not None:
-            cfg["train"][key] = val
+        typer.echo(yaml.safe_dump(cfg, sort_keys=False).rstrip())
+        return
+    from .train.runner import train as run
+
     out = out or Path("runs") / cfg["model"]["name"]
     metrics = run(cfg, out, resume=resume is not None, overwrite=overwrite, progress=progress)
-    if metrics:
+    if metrics.get("already_finished"):
+        typer.echo(f"{out}: this run is finished ({metrics.get('steps')} steps; model {out / 'model.pt'}); "
+                   "nothing to resume")
+    elif metrics:
         t = metrics.get("test_gt", {})
         typer.echo(f"done: {metrics['steps']} steps; model {out / 'model.pt'}; "
                    f"test MPJPE {t.get('mpjpe', float('nan')):.1f} mm" if "mpjpe" in t else
