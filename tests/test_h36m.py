@@ -346,26 +346,42 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "posegraph.cli", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_bad_input_is_one_line(lift_files, tmp_path):
+def test_bad_input_is_one_line(lift_files, tmp_path, capsys):
     bad = tmp_path / "data_3d_h36m.npz"
     bad.write_bytes(b"not a zip")
-    r = _cli("data", "build", "h36m", "--data-3d", str(bad), "--out", str(tmp_path / "o"))
+    r = _cli("data", "build", "h36m", "--data-3d", str(bad), "--out", str(tmp_path / "o"))  # a real process
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert r.returncode == 2 and len(lines) == 1 and str(bad) in lines[0] and "Traceback" not in r.stderr
+
+    def one_line_error(*args, names=()):
+        capsys.readouterr()
+        assert main(list(args)) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error:"), err
+        for n in names:
+            assert str(n) in err, (n, err)
+
     # an unknown take name
     write_h36m_3d(bad, {"S1": {"Dancing 1": lift_files["d3"]["S1"]["Eating"]}})
-    r = _cli("data", "build", "h36m", "--data-3d", str(bad), "--out", str(tmp_path / "o"))
-    assert r.returncode == 2 and "Dancing 1" in r.stderr and str(bad) in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    # a 2D file in another layout
+    one_line_error("data", "build", "h36m", "--data-3d", str(bad), "--out", str(tmp_path / "o"), names=(bad, "Dancing 1"))
+    # a 2D file in another layout, a 2D file without a subject of the 3D file
     f2 = tmp_path / "data_2d_h36m_detectron_pt_coco.npz"
     write_h36m_2d(f2, {"S1": {"Eating": [np.zeros((3, 17, 2))]}}, {**META, "layout_name": "coco"})
-    r = _cli("data", "build", "h36m", "--data-3d", str(lift_files["f3"]), "--data-2d", str(f2), "--out", str(tmp_path / "o"))
-    assert r.returncode == 2 and str(f2) in r.stderr and "layout" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    # a damaged exp-map line
+    one_line_error("data", "build", "h36m", "--data-3d", str(lift_files["f3"]), "--data-2d", str(f2), "--out",
+                   str(tmp_path / "o"), names=(f2, "layout"))
+    write_h36m_2d(f2, {"S1": {"Eating": [np.zeros((3, 17, 2))]}}, META)
+    one_line_error("data", "build", "h36m", "--data-3d", str(lift_files["f3"]), "--data-2d", str(f2), "--out",
+                   str(tmp_path / "o"), names=(f2, "S5"))
+    one_line_error("data", "build", "h36m", "--out", str(tmp_path / "o"), names=("--data-3d",))
+    # a damaged exp-map line; a tree without S5
     root = tmp_path / "dataset"
     (root / "S5").mkdir(parents=True)
     (root / "S5" / "walking_1.txt").write_text("1,2,3\n")
-    r = _cli("data", "build", "h36m-forecast", "--root", str(root), "--out", str(tmp_path / "o"))
-    assert r.returncode == 2 and "walking_1.txt" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    r = _cli("eval", "--checkpoint", "semgcn", "--benchmark", "h36m", "--root", str(tmp_path / "nothing"))
-    assert r.returncode == 2 and "nothing" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    one_line_error("data", "build", "h36m-forecast", "--root", str(root), "--out", str(tmp_path / "o"),
+                   names=("walking_1.txt", "99"))
+    (root / "S5" / "walking_1.txt").unlink()
+    one_line_error("data", "build", "h36m-forecast", "--root", str(root), "--out", str(tmp_path / "o"), names=("S5",))
+    # eval without a build, or with a model of the other task
+    one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "h36m", "--root", str(tmp_path / "nothing"),
+                   names=("nothing",))
+    one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "h36m", names=("--root",))
