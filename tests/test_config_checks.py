@@ -437,3 +437,19 @@ def test_moved_unfinished_run_resumes_with_its_best_score(finished_run, tmp_path
         vals = [float(r["val_mpjpe"]) for r in csv.DictReader(fh) if r.get("val_mpjpe")]
     assert m["steps"] == 6 and len(vals) == 3
     assert m["best_val_mpjpe"] == pytest.approx(min(vals), rel=1e-5)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["lift", "x.npz", "--checkpoint", "semgcn", "--max-frames", "-5"], "--max-frames must be >= 1, not -5"),
+    (["lift", "x.npz", "--checkpoint", "semgcn", "--max-frames", "0"], "--max-frames must be >= 1, not 0"),
+    (["lift", "x.npz", "--checkpoint", "semgcn", "--image-size", "0x0"], "--image-size must be at least 1x1"),
+    (["lift", "x.npz", "--checkpoint", "semgcn", "--conf-threshold", "2"], "--conf-threshold must be in [0.0, 1.0]"),
+    (["lift", "x.npz", "--checkpoint", "semgcn", "--focal", "-1"], "--focal must be a positive number"),
+    (["lift", "x.npz", "--checkpoint", "semgcn", "--sigma", "nan"], "--sigma must be a finite number"),
+    (["export", "--checkpoint", "semgcn", "--opset", "0"], "--opset must be >= 7"),
+])
+def test_numeric_options_are_range_checked(tmp_path, capsys, args, needle):
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, *args, "--out", str(out))
+    one_line_error(code, err, needle)
+    assert not out.exists()

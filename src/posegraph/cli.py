@@ -23,6 +23,25 @@ app.add_typer(data_app, name="data")
 _STATE = {"debug": False}
 
 
+def _check_options(**opts) -> None:
+    """Range checks of numeric options: ``name=(value, lo, hi)`` (``None`` = open, ``lo="> 0"``
+    = positive; ``None`` values are skipped); one line naming the option."""
+    import math
+
+    for name, (v, lo, hi) in opts.items():
+        if v is None:
+            continue
+        opt = "--" + name.replace("_", "-")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise PosegraphError(f"{opt} must be a finite number, not {v}")
+        if lo == "> 0":
+            if v <= 0:
+                raise PosegraphError(f"{opt} must be a positive number, not {v}")
+        elif (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f">= {lo}" if hi is None else f"<= {hi}" if lo is None else f"in [{lo}, {hi}]"
+            raise PosegraphError(f"{opt} must be {rng}, not {v}")
+
+
 @app.callback()
 def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")):
     _STATE["debug"] = debug
@@ -286,6 +305,9 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
     """
     from .lift import lift_input
 
+    _check_options(max_frames=(max_frames, 1, None), focal=(focal, "> 0", None), conf_threshold=(conf_threshold, 0.0, 1.0),
+                   sigma=(sigma, "> 0", None), window=(window, 1, None), order=(order, 0, None), max_gap=(max_gap, 0, None),
+                   turn=(turn, None, None))
     size = None
     if image_size is not None:
         try:
@@ -293,6 +315,8 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
             size = (w, h)
         except ValueError:
             raise PosegraphError(f"--image-size must be WIDTHxHEIGHT (e.g. 1920x1080), not {image_size!r}") from None
+        if min(size) < 1:
+            raise PosegraphError(f"--image-size must be at least 1x1 pixels, not {image_size!r}")
     res = lift_input(input, checkpoint, out, render=("gif" if gif else "mp4") if render else False,
                      smooth=smooth, window=sigma if smooth == "gaussian" else window, order=order,
                      bones=constant_bones, max_gap=max_gap, bvh=bvh, focal=focal, person=person, overwrite=overwrite,
@@ -336,6 +360,7 @@ def export(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. se
     from .pipeline import load_model_file, resolve_checkpoint
     from .runtime import export_onnx, output_names
 
+    _check_options(opset=(opset, 7, None))
     if format.lower() != "onnx":
         raise PosegraphError(f"--format {format!r} is not supported; use onnx")
     if out.exists() and not overwrite:

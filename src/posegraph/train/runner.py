@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import yaml
 from lightning.fabric.utilities.exceptions import MisconfigurationException
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader
 
@@ -81,6 +81,69 @@ class _RelocatableCheckpoint(ModelCheckpoint):
             if isinstance(state_dict.get("best_k_models"), dict):
                 state_dict["best_k_models"] = {move(k): v for k, v in state_dict["best_k_models"].items()}
         super().load_state_dict(state_dict)
+
+
+class _StepProgressBar(TQDMProgressBar):
+    """One bar over the whole run: step/max_steps, loss, MPJPE, the last validation MPJPE and
+    the time left (tqdm's estimate), instead of one bar per epoch of an endless epoch count."""
+
+    _started = False
+
+    def on_train_epoch_start(self, trainer, *_):
+        bar = self.train_progress_bar
+        if self._started or bar is None:
+            return
+        self._started = True
+        bar.reset(total=trainer.max_steps)
+        bar.initial = bar.n = trainer.global_step
+        bar.set_description("training")
+        bar.refresh()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        bar = self.train_progress_bar
+        n = trainer.global_step
+        if bar is not None and self._should_update(n, bar.total):
+            bar.n = n
+            bar.set_postfix(self.get_metrics(trainer, pl_module))
+
+    def get_metrics(self, trainer, pl_module):
+        m = super().get_metrics(trainer, pl_module)
+        m.pop("v_num", None)
+        return m
+
+
+class _ValidationLines(pl.Callback):
+    """One line per validation (for ``--no-progress``): step, validation MPJPE, the best so far,
+    the training loss and the time left at the pace of this session."""
+
+    def __init__(self, best_cb: ModelCheckpoint):
+        self.best_cb = best_cb
+        self.best = float("inf")
+
+    def on_train_start(self, trainer, pl_module):
+        import time
+
+        self.t0, self.step0 = time.time(), trainer.global_step
+        if self.best_cb.best_model_score is not None:
+            self.best = float(self.best_cb.best_model_score)
+
+    def on_validation_end(self, trainer, pl_module):
+        import time
+
+        if trainer.sanity_checking or trainer.global_rank != 0 or not hasattr(self, "t0"):
+            return
+        m = trainer.callback_metrics
+        if "val_mpjpe" not in m:
+            return
+        v = float(m["val_mpjpe"])
+        self.best = min(self.best, v)
+        step, total = trainer.global_step, trainer.max_steps
+        done = step - self.step0
+        left = (time.time() - self.t0) / done * (total - step) if done > 0 else float("nan")
+        loss = f", train loss {float(m['train_loss']):.4g}" if "train_loss" in m else ""
+        eta = ("training done" if step >= total else f"{int(left // 60)} min {int(left % 60):02d} s left" if left == left
+               else "time left unknown")
+        print(f"step {step}/{total}: validation MPJPE {v:.1f} mm (best {self.best:.1f}){loss}; {eta}", flush=True)
 
 
 def _fix(out: Path) -> str:
@@ -286,7 +349,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
     ckpt_dir = out / "checkpoints"
     best_cb = _RelocatableCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
                               save_top_k=1, save_last=True, enable_version_counter=False)
-    callbacks = [best_cb]
+    callbacks = [best_cb, _StepProgressBar() if progress else _ValidationLines(best_cb)]
     if int(t.get("early_stopping_patience", 0)) > 0:
         callbacks.append(EarlyStopping("val_mpjpe", patience=int(t["early_stopping_patience"]), mode="min"))
     loggers = [CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tb", version="")]
