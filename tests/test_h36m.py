@@ -48,6 +48,7 @@ PLAN = {
 LONGER_2D = ("S9", "Photo 1", 3)  # 2D has 3 frames more than the 3D (VideoPose3D's case)
 SHORTER_2D = ("S1", "TakingPhoto", 2)  # 2D has 2 frames fewer
 MISSING_CAM = ("S6", "Photo")  # 2D lists 3 cameras
+OTHER_SPELLING_2D = (("S1", "WalkingDog 1"), "WalkDog 1")  # the 2D file spells it VideoPose3D's way
 
 
 def _quat_rotate(q, v):
@@ -117,7 +118,8 @@ def lift_files(shared_data, tmp_path_factory):
                 cams = [v[:n - SHORTER_2D[2]] for v in cams]
             if (subject, take) == MISSING_CAM:
                 cams = cams[:3]
-            d2[subject][take] = [v.astype(np.float32) for v in cams]
+            name2d = OTHER_SPELLING_2D[1] if (subject, take) == OTHER_SPELLING_2D[0] else take
+            d2[subject][name2d] = [v.astype(np.float32) for v in cams]
     f3, f2 = root / "data_3d_h36m.npz", root / "data_2d_h36m_cpn_ft_h36m_dbb.npz"
     write_h36m_3d(f3, d3)
     write_h36m_2d(f2, d2, META)
@@ -211,6 +213,9 @@ def test_samples_coordinates_and_joint_order(lift_files, lift_build):
     # the training loader (data.path) sees the same build
     tr = load_lift("train", "gt", validation="include", path=lift_build / "h36m_lift.npz")
     assert set(tr.subject) == {"S1", "S5", "S6", "S7", "S8"}
+    # a 3D take finds its 2D under the other spelling (3D "WalkingDog 1", 2D "WalkDog 1")
+    trd = load_h36m_lift(lift_build, "train", "det")
+    assert (trd.seq == "S1/WalkingDog 1").sum() == 4 * len(lift_files["d3"]["S1"]["WalkingDog 1"])
 
 
 def test_train_and_eval_end_to_end(lift_build, tmp_path, capsys):

@@ -32,7 +32,8 @@ build:
   cuts the 2D; a 2D shorter than the 3D (which VideoPose3D refuses) cuts the 3D here, and the
   build says so.
 * A take whose 2D file lacks a camera keeps its other cameras in the ``det`` setting (the
-  ``gt`` setting has all four).
+  ``gt`` setting has all four). A 3D take finds its 2D under the same name or the other
+  spelling (``TakingPhoto 1`` / ``Photo 1``), so files of the two releases can be mixed.
 """
 
 from __future__ import annotations
@@ -79,6 +80,19 @@ def canonical_action(name: str) -> str | None:
     base = re.split(r"[ _-]", str(name).strip(), maxsplit=1)[0]
     base = _ALIASES.get(base, base)
     return base if base in ACTIONS else None
+
+
+def _find_take(takes: dict, name: str):
+    """The 2D entry of a 3D take: the same name, else the name in the release's other spelling
+    (VideoPose3D's files say ``Photo``/``WalkDog``; Martinez et al.'s archive ``TakingPhoto``/
+    ``WalkingDog``)."""
+    if name in takes:
+        return takes[name]
+    base = name.split(" ", 1)[0]
+    swap = {**_ALIASES, **{v: k for k, v in _ALIASES.items()}}
+    if base in swap and swap[base] + name[len(base):] in takes:
+        return takes[swap[base] + name[len(base):]]
+    return None
 
 
 def discarded(subject: str, take: str) -> bool:
@@ -188,7 +202,7 @@ def build_h36m_lift(data_3d: str | os.PathLike, data_2d: str | os.PathLike | Non
             n = len(a)
             d = None
             if det is not None:
-                d = det[subject].get(take)
+                d = _find_take(det[subject], take)
                 if d is None:
                     summary["missing_2d"].append(f"{subject}/{take}")
                 else:
