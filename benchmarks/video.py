@@ -126,11 +126,42 @@ def root_eval(pose_rel, samples, idx, root_gt, grps, parents, smooth: bool, post
             "failed_frames": int((~ok).sum()), "mean_depth_m": float(depth.mean())}
 
 
+def video_stats(video: Path, checkpoint: str) -> dict:
+    """``posegraph lift VIDEO`` (defaults, and ``--smooth none --no-constant-bones``): per track,
+    the femur/shin length variation (std/mean) and the mean joint movement per frame."""
+    import tempfile
+
+    from posegraph.lift import lift_input
+
+    out = {}
+    with tempfile.TemporaryDirectory() as td:
+        for name, kw in (("frame by frame (--smooth none --no-constant-bones)", dict(smooth="none", bones=False)),
+                         ("default (Savitzky-Golay + bone lengths)", {})):
+            res = lift_input(video, checkpoint, Path(td) / name[:5], progress=False, **kw)
+            with np.load(res["npz"]) as d:
+                P, tid, names, par = d["joints_3d"], d["track_id"], list(d["joint_names_3d"]), d["parents_3d"]
+                det = d["detected"]
+            legs = [names.index(j) for j in ("r_knee", "l_knee", "r_ankle", "l_ankle")]
+            cvs, moves = [], []
+            for k in np.unique(tid[tid >= 0]):
+                Q = P[tid == k]
+                L = np.linalg.norm(Q[:, legs] - Q[:, par[legs]], axis=-1)
+                cvs.append(float((L.std(0) / L.mean(0)).max()))
+            step = np.linalg.norm(np.diff(P, axis=0), axis=-1).mean(-1)
+            same = (tid[1:] == tid[:-1]) & (tid[1:] >= 0)
+            out[name] = {"frames": int(len(P)), "detected": int(det.sum()), "tracks": int(len(cvs)),
+                         "undetected_frames": np.flatnonzero(~det).tolist(),
+                         "leg_bone_cv_max": max(cvs), "joint_move_mm_per_frame": 1000 * float(step[same].mean())}
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default="semgcn")
     ap.add_argument("--max-groups", type=int, default=None, help="only the first N (take, camera) runs per split")
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--video", default=str(REPO.parent / "shared/media/walk_demo.mp4"),
+                    help="also lift this video (needs the detect environment; skipped if absent)")
     args = ap.parse_args(argv)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     t0 = time.perf_counter()
@@ -176,6 +207,10 @@ def main(argv=None) -> int:
             "ground-truth pose, per frame (solver floor)": root_eval(gt, te, idx, root_gt, tg, parents, smooth=False, post=False),
         }
         result["test"][setting] = {"groups": len(tg), "frames": int(sum(e - s for s, e in tg)), "pose": rows, "root": roots}
+    from posegraph.detect.runner import default_detect_python
+
+    if args.video and Path(args.video).exists() and Path(default_detect_python()).exists():
+        result["video"] = {"path": Path(args.video).name, "runs": video_stats(Path(args.video), args.checkpoint)}
     result["seconds"] = round(time.perf_counter() - t0, 1)
     out = Path(args.out)
     save_json(out / "video.json", result)
@@ -218,6 +253,19 @@ def report(r: dict) -> str:
             L.append(f"| {k} | {v['depth_err_mm']:.0f} | {v['depth_err_median_mm']:.0f} | "
                      f"{100 * v['rel_depth_err']:.1f}% | {v['pos_err_mm']:.0f} | {v['failed_frames']} |")
         L.append("")
+    if "video" in r:
+        L += [f"## `posegraph lift {r['video']['path']} --checkpoint {r['checkpoint']}`", "",
+              "Per tracked person (a new track where the 2D jumps to someone else): the largest std/mean of the "
+              "femur and shin lengths over the track's frames, and the mean joint movement per frame (mm, "
+              "consecutive frames of one track).", "",
+              "| run | frames | detected | tracks | femur/shin std/mean (max) | joint movement (mm/frame) |",
+              "|---|---:|---:|---:|---:|---:|"]
+        for k, v in r["video"]["runs"].items():
+            L.append(f"| {k} | {v['frames']} | {v['detected']} | {v['tracks']} | {v['leg_bone_cv_max']:.3f} | "
+                     f"{v['joint_move_mm_per_frame']:.1f} |")
+        first = next(iter(r["video"]["runs"].values()))
+        L += ["", "Frames without a detection (NaN in the output, \"no detection\" in the render): "
+              + ", ".join(str(i) for i in first["undetected_frames"]) + ".", ""]
     v = r["validation"]
     L += [f"## Choice of the window (validation takes of the training split, noisy 2D; {v['groups']} runs, "
           f"{v['frames']} frames)", "",

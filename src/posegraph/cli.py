@@ -345,6 +345,23 @@ def export_motion(result: Path = typer.Argument(..., help="A posegraph lift outp
 
 
 @app.command()
+def view(result: Path = typer.Argument(..., help="A lift or forecast output (folder or .npz), or a flat benchmark .npz."),
+         out: Path = typer.Option(..., "--out", "-o", help="Output .html file (self-contained, opens offline)."),
+         index: int = typer.Option(0, help="Flat forecasting files: which window."),
+         max_frames: Optional[int] = typer.Option(None, help="Only the first N frames."),
+         overwrite: bool = typer.Option(False, help="Replace an existing file.")):
+    """Write an interactive 3D viewer (one HTML file): play/pause, frame slider, orbit/zoom, metric ground grid.
+
+    Examples:
+      posegraph view walk3d -o view.html
+      posegraph view fc/forecast.npz -o forecast.html
+    """
+    from .viewer import write_view
+
+    typer.echo(f"wrote {write_view(result, out, overwrite=overwrite, index=index, max_frames=max_frames)}")
+
+
+@app.command()
 def export(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. semgcn) or a model file / run dir."),
            format: str = typer.Option("onnx", "--format", help="Export format (onnx)."),
            out: Path = typer.Option(..., help="Output file, e.g. semgcn.onnx."),
