@@ -203,6 +203,11 @@ def check_resume(out: Path, cfg: dict, module: "PoseModule") -> dict:
                 f"{'no ' + missing[0] if missing else 'an unexpected ' + extra[0]} in the checkpoint")
         raise PosegraphError(f"{last}: does not fit {out / 'config.yaml'} ({what}; was config.yaml edited?); "
                              f"{fallback}")
+    nonfinite = [k for k, v in ck["state_dict"].items()
+                 if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if nonfinite:
+        raise PosegraphError(f"{last}: weights {nonfinite[0]} are not finite (a damaged checkpoint, or training "
+                             f"diverged); {fallback}")
     step = int(ck["global_step"])
     finished = False
     mfile, model_pt = out / "metrics.json", out / "model.pt"
