@@ -233,3 +233,22 @@ def test_onnx_export_dynamo(tmp_path):
     pytest.importorskip("onnxscript")
     torch.manual_seed(0)
     _export_and_compare(build_model("graphmdn", hidden=32, num_blocks=1), tmp_path, dynamo=True)
+
+
+def test_global_node_files_from_before_the_loss_rescaling_still_load(tmp_path):
+    """Model files written before ``target_mean``/``target_std``/``aux_scale`` existed trained in
+    standardised units without rescaling: they load with the identity values filled in."""
+    from posegraph.pipeline import Pipeline, load_model_file, save_model_file
+
+    torch.manual_seed(0)
+    pipe = Pipeline("global-node", {"aux": "cluster", "num_clusters": 4, "hidden": 16, "num_blocks": 1})
+    path = save_model_file(tmp_path / "old.pt", pipe)
+    blob = torch.load(path, weights_only=False)
+    for k in ("model.target_mean", "model.target_std", "model.aux_scale"):
+        del blob["state_dict"][k]
+    torch.save(blob, path)
+    loaded = load_model_file(path)
+    assert float(loaded.model.aux_scale) == 1.0 and torch.all(loaded.model.target_std == 1)
+    x = torch.randn(3, 16, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.eval()(x)["pose"], pipe.eval()(x)["pose"])

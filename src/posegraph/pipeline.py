@@ -242,6 +242,9 @@ def load_model_file(path: str | os.PathLike, skeleton: str | Skeleton | None = N
     if shape_only.skeleton.joints != saved_sk.joints:
         raise CheckpointError(f"{path}: model config builds skeleton {shape_only.skeleton.name!r}, file says {saved_sk.name!r}")
     want_state = shape_only.state_dict()
+    upgrade = getattr(shape_only.model, "upgrade_state_dict", None)
+    if callable(upgrade):  # files written by an older version of the model: fill what it adds
+        state = upgrade(dict(state), "model.")
     missing = sorted(set(want_state) - set(state))
     unexpected = sorted(set(state) - set(want_state))
     if missing or unexpected:

@@ -163,6 +163,19 @@ class GlobalNodeGCN(LiftingModel):
         self.centroids.copy_(c)
         self.clusters_fitted.fill_(True)
 
+    @staticmethod
+    def upgrade_state_dict(state: dict, prefix: str = "") -> dict:
+        """Model files written before the auxiliary loss was rescaled have no ``target_mean``,
+        ``target_std`` and ``aux_scale``: they clustered and trained in standardised units
+        without rescaling, which is exactly mean 0, std 1 and scale 1, so those are filled in."""
+        c = state.get(prefix + "centroids")
+        if c is not None and prefix + "aux_scale" not in state:
+            J = c.shape[1] // 3
+            state[prefix + "target_mean"] = torch.zeros(J, 3)
+            state[prefix + "target_std"] = torch.ones(J, 3)
+            state[prefix + "aux_scale"] = torch.tensor(1.0)
+        return state
+
     def cluster_labels(self, target: torch.Tensor) -> torch.Tensor:
         """Index of the nearest centroid (metres) of each target pose (loss units), (B,)."""
         flat = self._root_relative_flat(target * self.target_std + self.target_mean)
