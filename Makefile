@@ -44,5 +44,11 @@ $(DETECT_STAMP): pyproject.toml requirements-detect.lock
 .PHONY: detect-env
 detect-env: $(DETECT_STAMP)
 
+# Optional: Chromium's headless shell (Debian package) for benchmarks/viewer_stills.py, which
+# opens `posegraph view` pages in a real browser. Needs root (apt).
+.PHONY: browser
+browser:
+	command -v chromium-headless-shell >/dev/null || apt-get install -y --no-install-recommends chromium-headless-shell
+
 clean:
 	rm -rf $(VENV) $(DETECT_VENV) posegraph-demo .pytest_cache

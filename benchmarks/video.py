@@ -106,13 +106,13 @@ def evaluate(pred, gt, grps, parents, raw=False, **kw) -> dict:
     return {"mpjpe_mm": 1000 * err / n, "accel_mm_per_frame2": 1000 * acc / n_acc, "bone_cv": cv / n}
 
 
-def root_eval(pose_rel, samples, idx, root_gt, grps, parents, smooth: bool, post: bool) -> dict:
+def root_eval(pose_rel, samples, idx, root_gt, grps, parents, smooth: bool, post: bool, symmetry=None) -> dict:
     W, H = IMAGE_SIZE
     f, c = MOCAP_LIFT["focal"], (W / 2.0, H / 2.0)
     px = unnormalize_screen(samples.p2d[:, idx].astype(np.float64), W, H)
     dz, d3 = [], []
     for s, e in grps:
-        p = temporal.postprocess_track(pose_rel[s:e], parents)[0] if post else pose_rel[s:e]
+        p = temporal.postprocess_track(pose_rel[s:e], parents, symmetry=symmetry)[0] if post else pose_rel[s:e]
         t = temporal.solve_root(p, px[s:e], f, c)
         if smooth:
             t = temporal.smooth_segments(t, np.isfinite(t).all(1), "savgol", temporal.ROOT_WINDOW, temporal.SAVGOL_ORDER)
@@ -167,7 +167,9 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     pipe = load_model_file(resolve_checkpoint(args.checkpoint))
     parents = list(pipe.skeleton.parents)
-    default = dict(smooth="savgol", window=temporal.SAVGOL_WINDOW, order=temporal.SAVGOL_ORDER)
+    sk = pipe.skeleton
+    sym = [(sk.index(a), sk.index(b)) for a, b in sk.symmetry]
+    default = dict(smooth="savgol", window=temporal.SAVGOL_WINDOW, order=temporal.SAVGOL_ORDER, symmetry=sym)
 
     # 1. choose the window on the validation takes (noisy 2D)
     val = load_lift("train", "noisy", validation="only")
@@ -175,7 +177,7 @@ def main(argv=None) -> int:
     vpred, vgt, _ = lift(pipe, val)
     sweep = {"frame by frame (raw)": evaluate(vpred, vgt, vg, parents, raw=True)}
     for w in WINDOWS:
-        sweep[f"savgol w={w}"] = evaluate(vpred, vgt, vg, parents, smooth="savgol", window=w, order=2)
+        sweep[f"savgol w={w}"] = evaluate(vpred, vgt, vg, parents, smooth="savgol", window=w, order=2, symmetry=sym)
     raw_acc = sweep["frame by frame (raw)"]["accel_mm_per_frame2"]
     ok = [w for w in WINDOWS if sweep[f"savgol w={w}"]["accel_mm_per_frame2"] <= raw_acc / 2]
     chosen = min(ok, key=lambda w: sweep[f"savgol w={w}"]["mpjpe_mm"]) if ok else None
@@ -192,18 +194,23 @@ def main(argv=None) -> int:
         pred, gt, idx = lift(pipe, te)
         rows = {
             "frame by frame (raw)": evaluate(pred, gt, tg, parents, raw=True),
-            "bone lengths only": evaluate(pred, gt, tg, parents, smooth="none"),
+            "bone lengths only": evaluate(pred, gt, tg, parents, smooth="none", symmetry=sym),
             "smoothing only": evaluate(pred, gt, tg, parents, **default, bones=False),
+            "smoothing + bone lengths, left and right apart": evaluate(pred, gt, tg, parents,
+                                                                        **{**default, "symmetry": None}),
             "smoothing + bone lengths (default)": evaluate(pred, gt, tg, parents, **default),
         }
         if setting == "noisy":
             for w in WINDOWS:
-                rows[f"savgol w={w} + bone lengths"] = evaluate(pred, gt, tg, parents, smooth="savgol", window=w, order=2)
-            rows["gaussian sigma=2 + bone lengths"] = evaluate(pred, gt, tg, parents, smooth="gaussian", window=2.0)
+                rows[f"savgol w={w} + bone lengths"] = evaluate(pred, gt, tg, parents, smooth="savgol", window=w,
+                                                                order=2, symmetry=sym)
+            rows["gaussian sigma=2 + bone lengths"] = evaluate(pred, gt, tg, parents, smooth="gaussian", window=2.0,
+                                                               symmetry=sym)
         root_gt = root_positions("test")
         roots = {
             "lifted pose, per frame": root_eval(pred, te, idx, root_gt, tg, parents, smooth=False, post=False),
-            "lifted pose, post-processed + root smoothed (default)": root_eval(pred, te, idx, root_gt, tg, parents, smooth=True, post=True),
+            "lifted pose, post-processed + root smoothed (default)": root_eval(pred, te, idx, root_gt, tg, parents, smooth=True, post=True,
+                                                                              symmetry=sym),
             "ground-truth pose, per frame (solver floor)": root_eval(gt, te, idx, root_gt, tg, parents, smooth=False, post=False),
         }
         result["test"][setting] = {"groups": len(tg), "frames": int(sum(e - s for s, e in tg)), "pose": rows, "root": roots}
@@ -227,7 +234,7 @@ def report(r: dict) -> str:
          "Every test take, as seen by each of its 4 virtual cameras, is lifted frame by frame, then "
          "post-processed as `posegraph lift` does with a video: Savitzky-Golay smoothing per run of "
          f"frames (window {d['window']}, order {d['order']}), then every bone re-scaled to its median "
-         "length over the take, root outwards along the predicted direction. Errors pelvis-relative, mm; "
+         "length over the take (left and right averaged), root outwards along the predicted direction. Errors pelvis-relative, mm; "
          "acceleration error in mm/frame^2; bone CV = std/mean of each bone's length over the frames, "
          "mean over bones.", ""]
     for setting in ("noisy", "gt"):

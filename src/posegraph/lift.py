@@ -337,7 +337,8 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
     root_w = np.where(filled, 0.0, conf17)
     post = postprocess(pose_raw, xy17, list(sk3.parents), detected=det, conf=root_w, joint_index=idx3,
                        focal=f_used, principal_point=(W / 2.0, H / 2.0), smooth=smoother, window=window,
-                       order=order, bones=bones, max_gap=max_gap, jump=track_jump)
+                       order=order, bones=bones, max_gap=max_gap, jump=track_jump,
+                       symmetry=[(sk3.index(a), sk3.index(b)) for a, b in sk3.symmetry])
     pose = post["pose"].astype(np.float32)
     pose_raw = np.where(det[:, None, None], pose_raw, np.nan).astype(np.float32)
     if hyp is not None:

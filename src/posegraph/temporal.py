@@ -14,7 +14,7 @@ jitter. For one *tracked person* (:func:`split_tracks`) this module
    (:func:`smooth_segments`: a least-squares polynomial of degree ``order`` fitted in a centred
    window of ``window`` frames, :func:`scipy.signal.savgol_filter`) or a Gaussian;
 4. **fixes the bone lengths**: the person's bone lengths are the median over the track's
-   frames (:func:`robust_bone_lengths`), and every frame's bones are re-scaled to them along
+   frames, left and right averaged (:func:`robust_bone_lengths`), and every frame's bones are re-scaled to them along
    their predicted directions, from the root outwards (:func:`apply_bone_lengths`), so the
    joint angles of the prediction are kept and every bone has one length for the whole track;
 5. **solves the root** in camera coordinates (:func:`solve_root`): with the pelvis-relative
@@ -162,8 +162,12 @@ def smooth_segments(x: np.ndarray, valid: np.ndarray | None = None, method: str 
     return out
 
 
-def robust_bone_lengths(pose: np.ndarray, parents, valid: np.ndarray | None = None) -> np.ndarray:
-    """The median length of every bone ``(J,)`` (0 at the root) over the valid frames of ``pose`` ``(F, J, 3)``."""
+def robust_bone_lengths(pose: np.ndarray, parents, valid: np.ndarray | None = None, symmetry=None) -> np.ndarray:
+    """The median length of every bone ``(J,)`` (0 at the root) over the valid frames of ``pose`` ``(F, J, 3)``.
+
+    ``symmetry``: pairs of joint indices ``(left, right)``; the bones ending at the two joints of a
+    pair get the mean of their medians (a person's left and right limbs are as long).
+    """
     pose = np.asarray(pose, dtype=np.float64)
     par = np.asarray(parents)
     valid = np.isfinite(pose).all((1, 2)) if valid is None else np.asarray(valid, dtype=bool) & np.isfinite(pose).all((1, 2))
@@ -174,6 +178,8 @@ def robust_bone_lengths(pose: np.ndarray, parents, valid: np.ndarray | None = No
     for j, q in enumerate(par):
         if q >= 0:
             L[j] = float(np.median(np.linalg.norm(p[:, j] - p[:, q], axis=-1)))
+    for a, b in symmetry or ():
+        L[a] = L[b] = (L[a] + L[b]) / 2.0
     return L
 
 
@@ -270,9 +276,10 @@ def accel_error(pred: np.ndarray, gt: np.ndarray) -> float:
 
 def postprocess_track(pose: np.ndarray, parents, valid: np.ndarray | None = None, *, smooth: str = "savgol",
                       window: float = SAVGOL_WINDOW, order: int = SAVGOL_ORDER,
-                      bones: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+                      bones: bool = True, symmetry=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Smooth one track's pelvis-relative poses ``(F, J, 3)`` (per run of valid frames), then fix
-    its bone lengths to their median over the track. Returns ``(pose, lengths)`` (``lengths``
+    its bone lengths to their median over the track (left and right averaged over the ``symmetry``
+    pairs of joint indices, if given). Returns ``(pose, lengths)`` (``lengths``
     ``(J,)``, None without ``bones``); invalid frames stay NaN."""
     pose = np.asarray(pose, dtype=np.float64)
     valid = np.isfinite(pose).all((1, 2)) if valid is None else np.asarray(valid, dtype=bool)
@@ -280,7 +287,7 @@ def postprocess_track(pose: np.ndarray, parents, valid: np.ndarray | None = None
     out[~valid] = np.nan
     lengths = None
     if bones and valid.any():
-        lengths = robust_bone_lengths(out, parents, valid)
+        lengths = robust_bone_lengths(out, parents, valid, symmetry)
         out[valid] = apply_bone_lengths(out[valid], parents, lengths)
     return out, lengths
 
@@ -290,7 +297,7 @@ def postprocess(pose_raw: np.ndarray, xy: np.ndarray, parents, *, detected: np.n
                 focal: float | None = None, principal_point=None, smooth: str = "savgol",
                 window: float = SAVGOL_WINDOW, order: int = SAVGOL_ORDER, bones: bool = True,
                 max_gap: int = 0, root_window: int = ROOT_WINDOW, jump: float = 0.5,
-                size_ratio: float = 1.6, conf_threshold: float = 0.3) -> dict:
+                size_ratio: float = 1.6, conf_threshold: float = 0.3, symmetry=None) -> dict:
     """Everything above for a whole clip of one detector track.
 
     Args:
@@ -330,7 +337,8 @@ def postprocess(pose_raw: np.ndarray, xy: np.ndarray, parents, *, detected: np.n
         seg, filled = interpolate_gaps(pose_raw[s:e], valid, max_gap)
         v2 = valid | filled
         seg[~v2] = np.nan
-        out, L = postprocess_track(seg, parents, v2, smooth=smooth, window=window, order=order, bones=bones)
+        out, L = postprocess_track(seg, parents, v2, smooth=smooth, window=window, order=order, bones=bones,
+                                   symmetry=symmetry)
         pose[s:e][v2] = out[v2]
         interp[s:e] = filled
         lengths.append(L if L is not None else np.full(J, np.nan))

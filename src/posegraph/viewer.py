@@ -263,6 +263,23 @@ def build_figure(v: dict, title: str | None = None):
     return fig
 
 
+_GOTO_FRAME = """
+(function () {
+  var gd = document.getElementById('{plot_id}');
+  function go() {
+    var m = /frame=(\\d+)/.exec(window.location.hash);
+    if (!m) return;
+    var k = m[1];
+    Plotly.animate(gd, [k], {mode: 'immediate', frame: {duration: 0, redraw: true}, transition: {duration: 0}});
+    Plotly.relayout(gd, {'sliders[0].active': parseInt(k, 10)});
+  }
+  window.addEventListener('hashchange', go);
+  go();
+})();
+"""
+"""Opening ``view.html#frame=N`` shows frame N (the slider moves there too)."""
+
+
 def write_view(result, out, *, overwrite: bool = False, index: int = 0, max_frames: int | None = None,
                title: str | None = None) -> Path:
     """Write the viewer for ``result`` to ``out`` (a self-contained ``.html``, atomically)."""
@@ -278,6 +295,6 @@ def write_view(result, out, *, overwrite: bool = False, index: int = 0, max_fram
     v = load_view_data(result, index=index, max_frames=max_frames)
     fig = build_figure(v, title=title or Path(result).name)
     with atomic_path(out) as tmp:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True, auto_play=False,
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True, auto_play=False, post_script=_GOTO_FRAME,
                        config={"displaylogo": False, "scrollZoom": True})
     return out
