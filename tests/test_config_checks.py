@@ -360,6 +360,7 @@ def test_finished_run_resumed_says_so_and_writes_nothing(finished_run, tmp_path,
     ("unknown_key_config", "unknown key train.max_step"),
     ("mismatch_config", "does not fit"),
     ("list_config", "not a run config"),
+    ("nan_weights", "are not finite"),
 ])
 def test_damaged_run_folder_resume_is_one_line_and_changes_nothing(finished_run, tmp_path, capsys, damage, needle):
     run = _copy(finished_run, tmp_path / "run")
@@ -387,11 +388,18 @@ def test_damaged_run_folder_resume_is_one_line_and_changes_nothing(finished_run,
         cfgf.write_text(cfgf.read_text().replace("linear_size: 64", "linear_size: 32"))
     elif damage == "list_config":
         cfgf.write_text("- 1\n")
+    elif damage == "nan_weights":
+        import torch
+
+        ck = torch.load(last, weights_only=True)
+        k = next(k for k, v in ck["state_dict"].items() if v.is_floating_point() and v.numel() > 1)
+        ck["state_dict"][k][0] = float("nan")
+        torch.save(ck, last)
     before = snapshot(run)
     code, _, err = cli(capsys, "train", "--resume", str(run), "--no-progress")
     line = one_line_error(code, err, needle)
     assert snapshot(run) == before  # metrics.csv not renamed, nothing written
-    if damage in ("truncate_last", "text_last", "no_last", "dir_last", "mismatch_config"):
+    if damage in ("truncate_last", "text_last", "no_last", "dir_last", "mismatch_config", "nan_weights"):
         assert "best.ckpt" in line and "--overwrite" in line  # what the user can do
     else:
         assert "--overwrite" in line

@@ -532,7 +532,7 @@ def _format_error(err: dict, layers: _Layers) -> str:
             return f"unknown key {key} in {src}{_suggest(key, cands) or extra}"
         return f"unknown key {key} in {src}{_suggest(key, valid_keys())}"
     if typ == "missing":
-        return f"missing key {key} (in {src})"
+        return f"missing key {key}" + ("" if src == DEFAULT_SOURCE else f" (in {src})")
     if typ in ("union_tag_invalid", "union_tag_not_found"):
         val = layers.cfg.get("train", {}).get("schedule", {}).get("name")
         near = difflib.get_close_matches(str(val), list(SCHEDULES), n=1)
@@ -665,11 +665,13 @@ def validate_config(cfg: dict, layers: _Layers | None = None) -> dict:
     Raises a one-line :class:`PosegraphError` naming the key (and the file or option that
     set it, when known) on the first problem.
     """
-    if layers is None:
-        layers = _Layers()
-        layers.cfg = cfg
     if not isinstance(cfg, dict):
         raise PosegraphError(f"a config must be a mapping of sections, not a {type(cfg).__name__}")
+    if layers is None:  # a dict from the API: the defaults fill what it leaves out
+        layers = _Layers()
+        layers.merge(cfg, "the config")
+        cfg = {**{k: layers.cfg[k] for k in ("task", "benchmark") if k in layers.cfg}, **layers.cfg}
+        layers.cfg = cfg
     try:
         checked = ConfigSchema.model_validate(cfg).model_dump(exclude_unset=True)
     except ValidationError as e:
@@ -723,13 +725,15 @@ def check_saved_config(cfg: Any, path: str | os.PathLike, options: dict[str, tup
     ``options`` (as in :func:`load_config`) applied."""
     if not isinstance(cfg, dict) or not cfg:
         raise PosegraphError(f"{path}: not a run config (expected a mapping with model, data and train)")
-    layers = _Layers()
-    layers.cfg = copy.deepcopy(cfg)
     for k in ("task", "benchmark", "model", "data", "train"):
         if k not in cfg:
             raise PosegraphError(f"{path}: not a run config (no {k!r} section)")
-    for key in list(_leaves(cfg)):
-        layers.source[key] = str(path)
+    for k in ("batch_size", "max_steps", "lr", "weight_decay", "seed", "val_every_steps"):
+        if not isinstance(cfg.get("train"), dict) or k not in cfg["train"]:
+            raise PosegraphError(f"{path}: no train.{k} (a run's config.yaml holds every key; was it cut short?)")
+    layers = _Layers()
+    layers.merge(cfg, str(path))  # the defaults fill what an older file leaves out (options added since)
+    layers.cfg = {**{k: layers.cfg[k] for k in ("task", "benchmark") if k in layers.cfg}, **layers.cfg}
     _merge_options(layers, options)
     return validate_config(layers.cfg, layers)
 
@@ -741,11 +745,3 @@ def _merge_options(layers: _Layers, options: dict[str, tuple[Any, str]] | None) 
             node = {p: node}
         layers.merge(node, src)
 
-
-def _leaves(d: dict, prefix: str = ""):
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
-            yield from _leaves(v, key + ".")
-        else:
-            yield key
