@@ -131,3 +131,25 @@ def evaluate_file(pipe: Pipeline, path) -> dict:
     if pipe.task == "lift":
         return evaluate_lift(pipe, LiftSamples.from_npz(path))
     return evaluate_forecast(pipe, ForecastSamples.from_npz(path))
+
+
+SHIPPED_CHECK_STRIDE = 16
+"""Every 16th sample of the mocap-lift gt test split (about 2,000 poses), or every window of the
+mocap-forecast test split: the fixed slice on which a shipped model's stored result is re-checked."""
+
+
+def shipped_check(pipe: Pipeline) -> dict:
+    """MPJPE (mm) of ``pipe`` on a fixed slice of its task's test split, stored in shipped model
+    files (``metrics["shipped_check"]``) so that a test can check the weights reproduce it."""
+    if pipe.task == "lift":
+        from .data.lift import load_lift
+
+        test = load_lift("test", "gt")
+        idx = np.arange(0, len(test), SHIPPED_CHECK_STRIDE)
+        rep = evaluate_lift(pipe, test.subset(idx))
+        return {"slice": f"mocap-lift test gt, every {SHIPPED_CHECK_STRIDE}th sample", "n": int(len(idx)),
+                "mpjpe": float(rep["mpjpe"])}
+    from .data.forecast import load_forecast
+
+    rep = evaluate_forecast(pipe, load_forecast("test").to_samples())
+    return {"slice": "mocap-forecast test, every window", "n": int(rep["n"]), "mpjpe": float(rep["mpjpe_mean"])}

@@ -308,10 +308,15 @@ def pretrained(name: str, map_location: str | torch.device = "cpu") -> Pipeline:
 
 
 def ship_model(src: str | os.PathLike, name: str) -> Path:
-    """Copy a trained model file into the package's pretrained models as ``name`` (weights only)."""
+    """Copy a trained model file into the package's pretrained models as ``name`` (weights only),
+    with its MPJPE on a fixed slice of the test split (:func:`posegraph.evaluate.shipped_check`)."""
+    from .evaluate import shipped_check
+
     blob = read_model_file(src)
     pipe = load_model_file(src)
+    metrics = dict(blob.get("metrics") or {})
+    metrics["shipped_check"] = shipped_check(pipe)  # re-checked by the tests (tests/test_shipped.py)
     dst = pretrained_dir() / f"{name}.pt"
-    save_model_file(dst, pipe, config=blob.get("config"), metrics=blob.get("metrics"),
+    save_model_file(dst, pipe, config=blob.get("config"), metrics=metrics,
                     benchmark=blob.get("benchmark"), split=blob.get("split"))
     return dst
