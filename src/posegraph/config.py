@@ -728,14 +728,15 @@ def check_saved_config(cfg: Any, path: str | os.PathLike, options: dict[str, tup
     for k in ("task", "benchmark", "model", "data", "train"):
         if k not in cfg:
             raise PosegraphError(f"{path}: not a run config (no {k!r} section)")
-    for k in ("batch_size", "max_steps", "lr", "weight_decay", "seed", "val_every_steps"):
-        if not isinstance(cfg.get("train"), dict) or k not in cfg["train"]:
-            raise PosegraphError(f"{path}: no train.{k} (a run's config.yaml holds every key; was it cut short?)")
     layers = _Layers()
     layers.merge(cfg, str(path))  # the defaults fill what an older file leaves out (options added since)
     layers.cfg = {**{k: layers.cfg[k] for k in ("task", "benchmark") if k in layers.cfg}, **layers.cfg}
     _merge_options(layers, options)
-    return validate_config(layers.cfg, layers)
+    out = validate_config(layers.cfg, layers)
+    for k in ("batch_size", "max_steps", "lr", "weight_decay", "seed", "val_every_steps"):
+        if k not in cfg["train"]:
+            raise PosegraphError(f"{path}: no train.{k} (a run's config.yaml holds every key; was it cut short?)")
+    return out
 
 
 def _merge_options(layers: _Layers, options: dict[str, tuple[Any, str]] | None) -> None:
