@@ -21,6 +21,7 @@ Writes benchmarks/results/reliability.md and reliability.json:
     python benchmarks/reliability.py                      # everything (~10 min of CPU)
     python benchmarks/reliability.py --examples 300 --parts fuzz
     python benchmarks/reliability.py --baseline-src /tmp/orig/src
+    python benchmarks/reliability.py --parts config       # 4. configs, options, damaged run folders (~2 min)
 """
 
 from __future__ import annotations
@@ -285,6 +286,224 @@ def long_input(frames: int, short_frames: int) -> dict:
 # Report
 # ---------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------
+# 4. Configs, options and damaged run folders (issue #14)
+# ---------------------------------------------------------------------------------------
+
+def _outcome(fn) -> str:
+    """``ok`` (a valid result), ``error`` (a one-line PosegraphError) or ``UNEXPECTED: kind``."""
+    from posegraph.errors import PosegraphError
+
+    try:
+        fn()
+        return "ok"
+    except PosegraphError as e:
+        msg = str(e)
+        return "error" if msg and "\n" not in msg and len(msg) < 600 else "UNEXPECTED: multi-line error"
+    except BaseException as e:  # noqa: BLE001 - counting every other outcome as a bug
+        return f"UNEXPECTED: {type(e).__name__}"
+
+
+def config_checks(examples: int, seed: int = 0) -> dict:
+    """Generated config mistakes, YAML damage, bad options and damaged run folders; each case's
+    outcome counted (a valid config, a one-line error, or anything else = a bug). For run folders,
+    an error also needs the folder unchanged (every file's bytes and mtime)."""
+    import copy
+    import hashlib
+    import random
+    import shutil
+
+    import yaml
+
+    from posegraph.cli import main as cli_main
+    from posegraph.config import DEFAULTS, deep_update, load_config, valid_keys, validate_config
+
+    rng = random.Random(seed)
+    configs = sorted(str(p) for p in (REPO / "configs").glob("*/*.yaml"))
+    keys = [k for k in valid_keys() if k != "base"]
+    values = [None, True, False, 0, -1, 1, 7, 10 ** 12, -1e-3, 0.5, 1.5, float("nan"), float("inf"), "", "abc",
+              "1e-3", "semgcn", "auto", [], [1, 2], {}, {"a": 1}, "cpu", "onecycle", "h36m16"]
+
+    def typo(k: str) -> str:
+        head, _, leaf = k.rpartition(".")
+        i = rng.randrange(len(leaf))
+        op = rng.choice(["drop", "double", "swap", "replace"])
+        if op == "drop" and len(leaf) > 2:
+            leaf = leaf[:i] + leaf[i + 1:]
+        elif op == "double":
+            leaf = leaf[:i] + leaf[i] + leaf[i:]
+        elif op == "swap" and i + 1 < len(leaf):
+            leaf = leaf[:i] + leaf[i + 1] + leaf[i] + leaf[i + 2:]
+        else:
+            leaf = leaf[:i] + rng.choice("abcxyz_") + leaf[i + 1:]
+        return f"{head}.{leaf}" if head else leaf
+
+    def edited(base: str, edits) -> dict:
+        cfg = deep_update(DEFAULTS, yaml.safe_load(open(base)))
+        for key, val in edits:
+            node = cfg
+            parts = key.split(".")
+            for p in parts[:-1]:
+                if not isinstance(node.get(p), dict):
+                    node[p] = {}
+                node = node[p]
+            node[parts[-1]] = copy.deepcopy(val)
+        return cfg
+
+    res: dict[str, Counter] = {}
+
+    def count(name: str, outcome: str, hint: bool | None = None) -> None:
+        c = res.setdefault(name, Counter())
+        c["cases"] += 1
+        c["ok" if outcome == "ok" else "error" if outcome == "error" else "unexpected"] += 1
+        if outcome.startswith("UNEXPECTED"):
+            c["kind: " + outcome[12:]] += 1
+        if hint:
+            c["suggested"] += 1
+
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        for _ in range(examples):
+            base = rng.choice(configs)
+            # 1. a mistyped key (file or --set): an error that suggests the key meant
+            k = rng.choice(keys)
+            bad = typo(k)
+            msg = []
+
+            def load_typo():
+                try:
+                    load_config(base, [f"{bad}={yaml.safe_dump(rng.choice(values[:10])).splitlines()[0]}"])
+                except Exception as e:
+                    msg.append(str(e))
+                    raise
+            out = _outcome(load_typo)
+            count("mistyped key", out, hint=bool(msg) and f"did you mean {k}?" in msg[0])
+            # 2. a wrong type / 3. an out-of-range number on a valid key
+            count("wrong type or value", _outcome(lambda: validate_config(edited(base, [(rng.choice(keys), rng.choice(values))]))))
+            num = rng.choice([0, -1, -5, 10 ** 9, float("nan"), float("inf"), -float("inf"), 2.5, 1e-300])
+            count("out-of-range number", _outcome(lambda: validate_config(edited(base, [(rng.choice(keys), num)]))))
+            # 4. random dictionaries: several random edits, random model kwargs
+            edits = [(rng.choice(keys + ["model.kwargs.hidden", "model.kwargs.dropout", "model.kwargs.skeleton",
+                                         "model.kwargs." + typo("linear_size"), "nonsense", "train.schedule.gamma"]),
+                      rng.choice(values)) for _ in range(rng.randint(1, 5))]
+            count("random config dictionaries", _outcome(lambda: validate_config(edited(base, edits))))
+            # 5. damaged YAML files: truncated, bytes flipped, random bytes, alias bombs, deep nesting
+            raw = bytearray(Path(base).read_bytes())
+            kind = rng.choice(["truncate", "flip", "random", "bomb", "deep", "empty"])
+            if kind == "truncate":
+                raw = raw[:rng.randrange(len(raw))]
+            elif kind == "flip":
+                for _ in range(rng.randint(1, 8)):
+                    raw[rng.randrange(len(raw))] = rng.randrange(256)
+            elif kind == "random":
+                raw = bytearray(rng.randbytes(rng.randint(1, 4000)))
+            elif kind == "bomb":
+                w, depth = rng.randint(5, 12), rng.randint(5, 10)
+                lines = ["a0: &a0 [" + ", ".join(["x"] * w) + "]"]
+                lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * w) + "]" for i in range(1, depth)]
+                raw = bytearray(("\n".join(lines) + "\nmodel: {name: semgcn}\n").encode())
+            elif kind == "deep":
+                n = rng.randint(50, 5000)
+                raw = bytearray(("[" * n + "]" * n).encode())
+            else:
+                raw = bytearray()
+            f = d / "damaged.yaml"
+            f.write_bytes(bytes(raw))
+            count("damaged YAML file", _outcome(lambda: load_config(f)))
+            # 6. command-line options of `train`
+            opt = rng.choice([["--devices", str(rng.choice([0, -2, -7, 2, 10 ** 6]))],
+                              ["--accelerator", rng.choice(["tpu9", "gpux", "cpu ", "", "CUDA"])],
+                              ["--strategy", rng.choice(["dpp", "", "fsdp2", "none"])],
+                              ["--set", f"train.max_steps={rng.choice(['abc', '-5', '0', '1.5', 'nan', '[]'])}"],
+                              ["--set", f"train.batch_size={rng.choice(['0', '-1', 'x', '1e30'])}"],
+                              ["--set", f"train.lr={rng.choice(['nan', '-1', '0', 'inf', 'fast'])}"]])
+            outd = d / "run_opt"
+
+            def train_opt():
+                code = cli_main(["train", "--config", base, "--print-config", "--out", str(outd)] + opt)
+                if code == 2:
+                    from posegraph.errors import PosegraphError
+                    raise PosegraphError("refused")
+                if code != 0 or outd.exists():
+                    raise RuntimeError(f"exit {code}")
+            import contextlib
+            import io
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+                out = _outcome(train_opt)
+            lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
+            if out == "error" and (len(lines) != 1 or "Traceback" in err.getvalue()):
+                out = "UNEXPECTED: not one line"
+            count("train options", out)
+
+        # 7. damaged run folders given to --resume (a resume that goes ahead skips the test evaluation)
+        import posegraph.train.runner as runner
+        from posegraph.train.runner import train
+
+        runner.train = lambda *a, **k: train(*a, **{**k, "evaluate": False})
+
+        run = d / "done"
+        cfg = load_config(REPO / "configs/lift/baseline.yaml", ["train.max_steps=4", "train.val_every_steps=2",
+                                                                  "train.batch_size=16", "train.num_threads=1",
+                                                                  "model.kwargs.linear_size=64"])
+        train(cfg, run, progress=False, evaluate=False)
+
+        def snap(folder: Path) -> dict:
+            return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+                    for p in sorted(folder.rglob("*")) if p.is_file()}
+
+        for i in range(max(10, examples // 5)):
+            r = d / f"r{i}"
+            shutil.copytree(run, r)
+            kind = rng.choice(["finished (moved)", "truncated last.ckpt", "bytes of last.ckpt flipped",
+                               "another file as last.ckpt", "no last.ckpt", "no config.yaml", "garbage config.yaml",
+                               "config.yaml edited wrong"])
+            if kind != "finished (moved)":
+                (r / "model.pt").unlink()
+                (r / "metrics.json").unlink()
+            last, cf = r / "checkpoints" / "last.ckpt", r / "config.yaml"
+            if kind == "truncated last.ckpt":
+                last.write_bytes(last.read_bytes()[:rng.randrange(last.stat().st_size)])
+            elif kind == "bytes of last.ckpt flipped":
+                b = bytearray(last.read_bytes())
+                for _ in range(rng.randint(1, 20)):
+                    b[rng.randrange(len(b))] = rng.randrange(256)
+                last.write_bytes(bytes(b))
+            elif kind == "another file as last.ckpt":
+                shutil.copy(rng.choice(configs), last)
+            elif kind == "no last.ckpt":
+                last.unlink()
+            elif kind == "no config.yaml":
+                cf.unlink()
+            elif kind == "garbage config.yaml":
+                cf.write_bytes(rng.randbytes(rng.randint(1, 2000)))
+            elif kind == "config.yaml edited wrong":
+                text = cf.read_text()
+                cf.write_text(rng.choice([text.replace("max_steps:", "max_step:"), text.replace("linear_size: 64", "linear_size: 32"),
+                                          text.replace("lr: 0.001", "lr: .nan"), text[:rng.randrange(len(text))]]))
+            before = snap(r)
+            import contextlib
+            import io
+            with contextlib.redirect_stdout(io.StringIO()) as so, contextlib.redirect_stderr(io.StringIO()) as err:
+                try:
+                    code = cli_main(["train", "--resume", str(r), "--no-progress"])
+                except BaseException as e:  # noqa: BLE001
+                    code = f"raised {type(e).__name__}"
+            lines = [ln for ln in err.getvalue().splitlines() if ln.strip() and "warn" not in ln.lower()]
+            unchanged = snap(r) == before
+            if kind == "finished (moved)":
+                out = "ok" if code == 0 and unchanged and "finished" in so.getvalue() else f"UNEXPECTED: exit {code}"
+            elif code == 2 and len(lines) == 1 and unchanged:
+                out = "error"
+            elif code == 0 and unchanged is False and (r / "model.pt").exists():
+                out = "ok"  # damage that did not matter (e.g. flipped bytes in unused pickle padding): it trained on
+            else:
+                out = f"UNEXPECTED: exit {code}, {'unchanged' if unchanged else 'folder changed'}, {len(lines)} lines"
+            count(f"--resume: {kind}", out)
+            shutil.rmtree(r)
+        runner.train = train
+    return {k: dict(v) for k, v in sorted(res.items())}
+
+
 def markdown(rep: dict) -> str:
     L = ["# Reliability", "", f"Machine: {rep['machine']}. Generated by `python benchmarks/reliability.py`.", ""]
     if "fuzz" in rep:
@@ -397,12 +616,37 @@ def markdown(rep: dict) -> str:
         if rep.get("long_input_notes"):
             L += ["", rep["long_input_notes"]]
         L.append("")
+    if "config_checks" in rep:
+        L += ["## 4. Configs, options and damaged run folders", "",
+              f"Generated cases ({rep.get('config_examples', '?')} per class, fixed seed; `config_checks`): mistyped "
+              "keys in `--set`, wrong types and out-of-range numbers on every schema key, random config "
+              "dictionaries (several edits, model kwargs too), damaged YAML files (truncated, bytes flipped, "
+              "random bytes, alias bombs of 5-12 aliases x 5-10 levels, nesting up to 5000 deep, empty), `train` "
+              "options (`--devices`, `--accelerator`, `--strategy`, bad `max_steps`/`batch_size`/`lr`), and run "
+              "folders damaged in 7 ways then given to `train --resume`, plus a finished run moved to another folder. "
+              "`ok` = a valid config (for `--resume`: the finished run reported and nothing written, or damage that "
+              "no check can see, e.g. flipped bytes inside a weight, and the run went on; its test evaluation is skipped "
+              "here); `error` = one "
+              "line, exit code 2, and for run folders every file unchanged (bytes and mtime); `UNEXPECTED` = "
+              "anything else.", "",
+              "| class | cases | ok | clear error | UNEXPECTED | mistyped key: nearest key suggested |",
+              "|---|---:|---:|---:|---:|---:|"]
+        for name, c in rep["config_checks"].items():
+            sug = f"{c.get('suggested', 0)} of {c['cases']}" if name == "mistyped key" else ""
+            L.append(f"| {name} | {c['cases']} | {c.get('ok', 0)} | {c.get('error', 0)} | {c.get('unexpected', 0)} | {sug} |")
+        tot = sum(c["cases"] for c in rep["config_checks"].values())
+        bad = sum(c.get("unexpected", 0) for c in rep["config_checks"].values())
+        L += ["", f"Total: {tot} cases, {bad} unexpected outcomes."
+              + (" Kinds: " + "; ".join(f"{n}: {k[6:]} x{v}" for n, c in rep["config_checks"].items()
+                                        for k, v in c.items() if k.startswith("kind: ")) if bad else ""), ""]
     return "\n".join(L) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="fuzz,kill,noise,long", help="comma-separated: fuzz, kill, noise, long")
+    ap.add_argument("--parts", default="fuzz,kill,noise,long,config",
+                    help="comma-separated: fuzz, kill, noise, long, config")
+    ap.add_argument("--config-examples", type=int, default=200, help="generated cases per config class")
     ap.add_argument("--examples", type=int, default=300, help="generated cases per bad-input class")
     ap.add_argument("--baseline-src", default=None, help="also fuzz this source tree (e.g. the code before the fixes)")
     ap.add_argument("--max-steps", type=int, default=150)
@@ -452,6 +696,10 @@ def main(argv=None) -> int:
     if "long" in parts:
         print("long input:", flush=True)
         rep["long_input"] = long_input(args.frames, args.short_frames)
+    if "config" in parts:
+        print("configs, options, damaged run folders:", flush=True)
+        rep["config_examples"] = args.config_examples
+        rep["config_checks"] = config_checks(args.config_examples)
     save_json(rep_path, rep)
     write_text(args.out / "reliability.md", markdown(rep))
     print(f"wrote {args.out / 'reliability.md'}")
