@@ -39,7 +39,7 @@ __all__ = ["SMOOTHERS", "segments", "split_tracks", "interpolate_gaps", "smooth_
            "postprocess_track", "postprocess"]
 
 SMOOTHERS = ("savgol", "gaussian", "none")
-SAVGOL_WINDOW = 21
+SAVGOL_WINDOW = 15
 """Default Savitzky-Golay window (frames): chosen on the mocap-lift *train* takes (see
 ``benchmarks/video.py``: the lowest MPJPE among the windows that at least halve the
 acceleration error); 0.7 s at 30 fps."""
