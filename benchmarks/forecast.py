@@ -98,13 +98,14 @@ def train(ids: list[str], jobs: int = 2) -> None:
 # ------------------------------------------------------------------------------- reference rows
 
 def canonical_rotations(past: np.ndarray, skeleton) -> np.ndarray:
-    """(N, 3, 3) rotations about +y turning each window's last hip vector to +x (numpy twin of
-    :meth:`posegraph.models.forecast_base.SpaceTimeForecaster.heading_rotation`)."""
-    d = past[:, -1, skeleton.index("l_hip")] - past[:, -1, skeleton.index("r_hip")]
-    n = np.maximum(np.hypot(d[:, 0], d[:, 2]), 1e-6)
-    c, s = d[:, 0] / n, d[:, 2] / n
-    z, o = np.zeros_like(c), np.ones_like(c)
-    return np.stack([c, z, s, z, o, z, -s, z, c], -1).reshape(-1, 3, 3)
+    """(N, 3, 3) rotations about +y turning each window's last hip vector to +x: the models'
+    :func:`posegraph.models.forecast_base.heading_rotation`, on numpy windows."""
+    import torch
+
+    from posegraph.models.forecast_base import heading_rotation
+
+    R = heading_rotation(torch.as_tensor(past), skeleton.index("l_hip"), skeleton.index("r_hip"))
+    return R.numpy()
 
 
 class LinearForecaster:

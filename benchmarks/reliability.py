@@ -308,7 +308,6 @@ def config_checks(examples: int, seed: int = 0) -> dict:
     """Generated config mistakes, YAML damage, bad options and damaged run folders; each case's
     outcome counted (a valid config, a one-line error, or anything else = a bug). For run folders,
     an error also needs the folder unchanged (every file's bytes and mtime)."""
-    import copy
     import hashlib
     import random
     import shutil
@@ -316,7 +315,7 @@ def config_checks(examples: int, seed: int = 0) -> dict:
     import yaml
 
     from posegraph.cli import main as cli_main
-    from posegraph.config import DEFAULTS, deep_update, load_config, valid_keys, validate_config
+    from posegraph.config import DEFAULTS, deep_update, load_config, set_key, valid_keys, validate_config
 
     rng = random.Random(seed)
     configs = sorted(str(p) for p in (REPO / "configs").glob("*/*.yaml"))
@@ -341,13 +340,7 @@ def config_checks(examples: int, seed: int = 0) -> dict:
     def edited(base: str, edits) -> dict:
         cfg = deep_update(DEFAULTS, yaml.safe_load(open(base)))
         for key, val in edits:
-            node = cfg
-            parts = key.split(".")
-            for p in parts[:-1]:
-                if not isinstance(node.get(p), dict):
-                    node[p] = {}
-                node = node[p]
-            node[parts[-1]] = copy.deepcopy(val)
+            set_key(cfg, key, val)
         return cfg
 
     res: dict[str, Counter] = {}

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from posegraph.cli import main
-from posegraph.config import DEFAULTS, deep_update, load_config, read_yaml_file, valid_keys, validate_config
+from posegraph.config import DEFAULTS, deep_update, load_config, read_yaml_file, set_key, valid_keys, validate_config
 from posegraph.errors import PosegraphError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -300,13 +300,7 @@ def test_random_configs_are_valid_or_one_line_errors(edits, base):
     cfg = yaml.safe_load((REPO / base).read_text())
     cfg = deep_update(DEFAULTS, cfg)
     for key, val in edits:
-        node = cfg
-        parts = key.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node.get(p), dict):
-                node[p] = {}
-            node = node[p]
-        node[parts[-1]] = copy.deepcopy(val)
+        set_key(cfg, key, val)
     try:
         out = validate_config(copy.deepcopy(cfg))
     except PosegraphError as e:

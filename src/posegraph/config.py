@@ -444,6 +444,19 @@ def deep_update(base: dict, new: dict) -> dict:
     return out
 
 
+def set_key(cfg: dict, key: str, value: Any) -> dict:
+    """Set the dotted ``key`` of ``cfg`` in place to a copy of ``value``, creating (or replacing
+    non-dict) sections on the way; no checks (for generated configs: tests, fuzzing)."""
+    node = cfg
+    parts = key.split(".")
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = copy.deepcopy(value)
+    return cfg
+
+
 def parse_overrides(overrides: list[str] | None) -> list[tuple[dict, str]]:
     """``a.b.c=value`` strings -> (nested dict, source label); values parsed as YAML."""
     out = []

@@ -14,12 +14,34 @@ from ..nn.space_time_conv import SpaceTimeAdjacency, SpaceTimeGraphConv
 from ..nn.temporal_decoder import TemporalConvDecoder
 from ..skeleton import get_skeleton
 
-__all__ = ["mpjpe", "SpaceTimeForecaster"]
+__all__ = ["mpjpe", "yaw_matrices", "heading_rotation", "SpaceTimeForecaster"]
 
 
 def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     r"""Mean per-joint position error: :math:`\frac{1}{B T V}\sum_{b,t,v} \|\hat p_{btv} - p_{btv}\|_2`."""
     return torch.linalg.vector_norm(pred - target, dim=-1).mean()
+
+
+def yaw_matrices(c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """``(B, 3, 3)`` rotations about the vertical +y axis with cosines ``c`` and sines ``s`` (B,):
+    ``[[c, 0, s], [0, 1, 0], [-s, 0, c]]``."""
+    zero, one = torch.zeros_like(c), torch.ones_like(c)
+    return torch.stack([c, zero, s, zero, one, zero, -s, zero, c], dim=-1).view(-1, 3, 3)
+
+
+def heading_rotation(x: torch.Tensor, l_hip: int, r_hip: int) -> torch.Tensor:
+    """``(B, 3, 3)`` rotations about +y that turn each window's last hip vector to +x.
+
+    With ``(c, s)`` the unit ground-plane direction of ``l_hip - r_hip`` (x, z components) in the
+    last frame of ``x`` (B, T, V, 3), ``R = [[c, 0, s], [0, 1, 0], [-s, 0, c]]`` maps it to
+    ``(|d|, 0, 0)``. Windows whose hips coincide on the ground plane get the identity."""
+    d = x[:, -1, l_hip] - x[:, -1, r_hip]  # (B, 3)
+    dx, dz = d[:, 0], d[:, 2]
+    n = torch.sqrt(dx * dx + dz * dz)
+    ok = n > 1e-6
+    c = torch.where(ok, dx / n.clamp_min(1e-6), torch.ones_like(n))
+    s = torch.where(ok, dz / n.clamp_min(1e-6), torch.zeros_like(n))
+    return yaw_matrices(c, s)
 
 
 class SpaceTimeForecaster(nn.Module):
@@ -86,19 +108,9 @@ class SpaceTimeForecaster(nn.Module):
                              f"{want[2]}), got {tuple(x.shape)}")
 
     def heading_rotation(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, 3)`` rotations about +y that turn each window's last hip vector to +x.
-
-        With ``(c, s)`` the unit ground-plane direction of ``l_hip - r_hip`` (x, z components),
-        ``R = [[c, 0, s], [0, 1, 0], [-s, 0, c]]`` maps it to ``(|d|, 0, 0)``. Windows whose hips
-        coincide on the ground plane get the identity."""
-        d = x[:, -1, self.hips[0]] - x[:, -1, self.hips[1]]  # (B, 3)
-        dx, dz = d[:, 0], d[:, 2]
-        n = torch.sqrt(dx * dx + dz * dz)
-        ok = n > 1e-6
-        c = torch.where(ok, dx / n.clamp_min(1e-6), torch.ones_like(n))
-        s = torch.where(ok, dz / n.clamp_min(1e-6), torch.zeros_like(n))
-        zero, one = torch.zeros_like(c), torch.ones_like(c)
-        return torch.stack([c, zero, s, zero, one, zero, -s, zero, c], dim=-1).view(-1, 3, 3)
+        """``(B, 3, 3)`` rotations about +y that turn each window's last hip vector to +x
+        (:func:`heading_rotation`)."""
+        return heading_rotation(x, *self.hips)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Past poses ``(B, T_in, V, 3)`` -> future poses ``(B, T_out, V, 3)``."""

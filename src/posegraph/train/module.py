@@ -95,9 +95,9 @@ class PoseModule(pl.LightningModule):
         d = self.config["data"]
         if d.get("rotate"):
             a = torch.rand(x.shape[0], device=x.device) * (2 * torch.pi)
-            c, s = torch.cos(a), torch.sin(a)
-            zero, one = torch.zeros_like(c), torch.ones_like(c)
-            R = torch.stack([c, zero, s, zero, one, zero, -s, zero, c], -1).view(-1, 3, 3).to(x.dtype)
+            from ..models.forecast_base import yaw_matrices
+
+            R = yaw_matrices(torch.cos(a), torch.sin(a)).to(x.dtype)
             x = torch.einsum("bij,btvj->btvi", R, x)
             y = torch.einsum("bij,btvj->btvi", R, y)
         if d.get("flip"):
