@@ -480,15 +480,35 @@ def test_stacked_weights_use_torch_xavier_fans(cin, cout):
 
 def test_modulation_and_matrix_weights_init():
     """The modulated GCN's ``M`` (J x C_out) is Xavier-uniform (gain 1.414) as in the authors'
-    code, its adjacency offset ``Q`` starts at 1e-6; 2-D layer weights (vanilla, decoupled and
-    global-node convolutions) use the 2-D Xavier bound."""
+    code, its adjacency offset ``Q`` starts at 1e-6; the vanilla convolution's single 2-D weight
+    uses the 2-D Xavier bound."""
     torch.manual_seed(0)
     m = ModulatedGraphConv(128, 128, H16)
     bound = _xavier_bound(16, 128)  # torch's fans of a 2-D (16, 128) tensor
     assert m.M.abs().max() <= bound + 1e-7 and float(m.M.std()) == pytest.approx(_uniform_std(bound), rel=0.1)
     assert torch.all(m.Q == 1e-6)
     b2 = _xavier_bound(128, 64)
-    for w in (GraphConv(128, 64, H16).weight, DecoupledGraphConv(128, 64, H16).W, DecoupledGraphConv(128, 64, H16).Q,
-              GlobalNodeConv(128, 64, H16).W, GlobalNodeConv(128, 64, H16).Q):
-        assert w.shape == (128, 64) and w.abs().max() <= b2 + 1e-7
-        assert float(w.std()) == pytest.approx(_uniform_std(b2), rel=0.05)
+    w = GraphConv(128, 64, H16).weight
+    assert w.shape == (128, 64) and w.abs().max() <= b2 + 1e-7
+    assert float(w.std()) == pytest.approx(_uniform_std(b2), rel=0.05)
+
+
+@pytest.mark.parametrize("cin,cout", [(2, 128), (128, 128), (128, 3)])
+def test_separate_matrices_drawn_as_one_stack(cin, cout):
+    """Layers that keep their weight matrices separate (decoupled: Q, W; global node: Q, W, T,
+    R, S, or Q, W, T without the global update) draw them as the slices of one stacked
+    ``(K, C_in, C_out)`` Xavier tensor, the scale of SemGCN's ``(2, C_in, C_out)`` weight
+    (2-D bounds made the global node learn several times slower)."""
+    torch.manual_seed(0)
+    cases = [(DecoupledGraphConv(cin, cout, H16), ("Q", "W")),
+             (GlobalNodeConv(cin, cout, H16), ("Q", "W", "T", "R", "S")),
+             (GlobalNodeConv(cin, cout, H16, update_global=False), ("Q", "W", "T"))]
+    for layer, names in cases:
+        k = len(names)
+        bound = _xavier_bound(cin * cout, k * cout)
+        ws = torch.stack([getattr(layer, n).detach() for n in names])
+        assert ws.shape == (k, cin, cout) and ws.abs().max() <= bound + 1e-7
+        assert abs(float(ws.std()) - _uniform_std(bound)) < 4 * _uniform_std(bound) / math.sqrt(ws.numel()) + 1e-3
+        assert len({getattr(layer, n).data_ptr() for n in names}) == k  # separate parameters
+    if (cin, cout) == (128, 128):
+        assert float(GlobalNodeConv(128, 128, H16).Q.std()) == pytest.approx(0.0153, abs=5e-4)

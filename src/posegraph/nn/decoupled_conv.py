@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
+from .graph_conv import _bias, _xavier_stack, as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
 
 __all__ = ["DecoupledGraphConv"]
 
@@ -30,8 +30,9 @@ class DecoupledGraphConv(nn.Module):
         eye = torch.eye(A.shape[0])
         self.register_buffer("adj_self", torch.diagonal(A).unsqueeze(-1).clone())  # (J, 1)
         self.register_buffer("adj_nbr", A * (1 - eye))  # (J, J)
-        self.Q = _xavier(in_features, out_features, gain=1.414)
-        self.W = _xavier(in_features, out_features, gain=1.414)
+        # drawn as one stacked (2, C_in, C_out) Xavier tensor, as SemGCN's code draws its
+        # self/neighbour weight pair (the same two matrices without edge weights)
+        self.Q, self.W = _xavier_stack(2, in_features, out_features, gain=1.414)
         self.bias = _bias(out_features, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

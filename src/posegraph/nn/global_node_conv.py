@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, graph_mix, normalize_adjacency, scale_output_
+from .graph_conv import _bias, _xavier_stack, as_adjacency, graph_mix, normalize_adjacency, scale_output_
 
 __all__ = ["GlobalNodeConv"]
 
@@ -41,14 +41,15 @@ class GlobalNodeConv(nn.Module):
         eye = torch.eye(A.shape[0])
         self.register_buffer("adj_self", torch.diagonal(A).unsqueeze(-1).clone())
         self.register_buffer("adj_nbr", A * (1 - eye))
-        self.Q = _xavier(in_features, out_features, gain=1.414)
-        self.W = _xavier(in_features, out_features, gain=1.414)
-        self.T = _xavier(in_features, out_features, gain=1.414)
-        self.bias = _bias(out_features, bias)
+        # The five (three without the global update) matrices are drawn as one stacked
+        # (K, C_in, C_out) Xavier tensor, the scale SemGCN's family of code (SemGCN, the
+        # modulated GCN by the same authors) gives its layers (see _xavier_stack).
         self.update_global = bool(update_global)
+        ws = _xavier_stack(5 if self.update_global else 3, in_features, out_features, gain=1.414)
+        self.Q, self.W, self.T = ws[:3]
+        self.bias = _bias(out_features, bias)
         if self.update_global:
-            self.R = _xavier(in_features, out_features, gain=1.414)
-            self.S = _xavier(in_features, out_features, gain=1.414)
+            self.R, self.S = ws[3:]
             self.bias_global = _bias(out_features, bias)
 
     def forward(self, x: torch.Tensor, u: torch.Tensor | None = None):

@@ -158,6 +158,15 @@ def _xavier(*shape: int, gain: float = 1.0) -> nn.Parameter:
     return nn.Parameter(w)
 
 
+def _xavier_stack(k: int, in_features: int, out_features: int, gain: float = 1.0) -> list[nn.Parameter]:
+    """``k`` separate ``(C_in, C_out)`` parameters drawn as the slices of one stacked
+    ``(k, C_in, C_out)`` weight (:func:`_xavier` with ``K = k``): the scale the SemGCN family's
+    code gives a layer whose weight matrices it stacks, for layers that keep them as separate
+    matrices (decoupled and global-node convolutions)."""
+    w = _xavier(k, in_features, out_features, gain=gain).detach()
+    return [nn.Parameter(w[i].clone()) for i in range(k)]
+
+
 def _bias(out_features: int, enabled: bool) -> nn.Parameter | None:
     if not enabled:
         return None
