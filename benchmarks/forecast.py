@@ -272,6 +272,13 @@ def _table(results, ids, kind, with_meta=True):
     return md
 
 
+def _command(rid: str) -> str:
+    """A markdown bullet: the row's label and the command that trains it."""
+    _, cfg, folder, _, _ = ROWS[rid]
+    teacher = f" --set model.teacher=runs/{ROWS['ses-teacher'][2]}/model.pt" if rid in ("ses-gcn", "ses_2500") else ""
+    return f"- {ROWS[rid][0]}: `posegraph train --config {cfg} --out runs/{folder}{teacher}`"
+
+
 def render(results: dict, before: dict, missing: list[str]) -> str:
     main_ids = [r for r in ROWS if ROWS[r][4] == "main"]
     abl_ids = [r for r in ROWS if ROWS[r][4] == "ablation"]
@@ -326,22 +333,20 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
     steps_txt = "/".join(str(x) for x in abl_steps) or "–"
     md += ["", f"## Ablations of the recipe (short schedule: {steps_txt} steps, STS-GCN)", "",
            "Each row changes one thing; all use STS-GCN's architecture, Adam 1e-2, the multistep decay scaled to "
-           f"{steps_txt} steps, batch 256. Command: `posegraph train --config configs/forecast/ablations/<row>.yaml --out runs/fc-abl/<row>` "
-           "(the config file of each row is named beside it). The schedule-length row is the shipped STS-GCN "
+           f"{steps_txt} steps, batch 256 (the commands are listed below the tables). The schedule-length row is the shipped STS-GCN "
            "(same recipe as the last ablation row, longer schedule).", "",
            "### MPJPE at each horizon (mm)", ""]
     rows = abl_ids + ["sts-gcn"]
     md += _table(results, rows, "mpjpe_at")
     md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
     md += _table(results, rows, "mpjpe_upto")
-    md += ["", "Config of each row: " + ", ".join(f"`{rid}`: `{ROWS[rid][1]}`" for rid in abl_ids if rid in results) + "."]
+    md += ["", "Command of each row:", ""] + [_command(rid) for rid in abl_ids if rid in results]
     sched = [r for r in SCHEDULE_ROWS if r in results]
     if sched:
         md += ["", "## Schedule length", "",
                "The shipped recipe on the previous release's schedule against the shipped one (same data, same "
-               "teacher for the students; the multistep milestones scale with the length). Config of each row: "
-               + ", ".join(f"`{rid}`: `{ROWS[rid][1]}`" for rid in sched) + ".", "",
-               "### MPJPE at each horizon (mm)", ""]
+               "teacher for the students; the multistep milestones scale with the length). Command of each row:", ""]
+        md += [_command(rid) for rid in sched] + ["", "### MPJPE at each horizon (mm)", ""]
         md += _table(results, sched, "mpjpe_at")
         md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
         md += _table(results, sched, "mpjpe_upto")
