@@ -399,10 +399,24 @@ def export(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. se
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors, exit code 2 (``--debug`` shows the traceback)."""
+    import warnings
+
+    from .errors import PosegraphWarning
+
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    show = warnings.showwarning
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PosegraphWarning) and not debug:  # about the user's input: no source line
+            typer.echo(f"warning: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+
     try:
-        app(args=argv, prog_name="posegraph")
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line_warning
+            app(args=argv, prog_name="posegraph")
         return 0
     except SystemExit as e:  # typer's own exit (help, usage errors: code 2)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

@@ -44,6 +44,9 @@ def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None =
         if pos.shape[1:] != (17, 3):
             raise FormatError(path, f"shape {pos.shape}, expected (frames, 17, 3)", "positions")
         fps = float_scalar(z["fps"], path, "fps", "a frame rate in [1, 10000] Hz", low=1.0, high=1e4)
+        from .io.stature import check_units
+
+        check_units(pos, H36M17.joints, path, "positions")  # warns on millimetres, as for motion files
         return pos.astype(np.float64), fps
     from .io.read import read_motion
 
