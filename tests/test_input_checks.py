@@ -107,8 +107,9 @@ def test_forecast_pipeline_takes_numpy(lift_test):
         out = pipe(past)
         assert torch.equal(out, pipe(torch.as_tensor(past)))
     assert tuple(out.shape[-2:]) == (pipe.skeleton.num_joints, 3)
-    with pytest.raises(ValueError, match=r"\(batch, frames, "):
-        pipe(past[0])
+    for bad in (past[0], past[:, :9]):
+        with pytest.raises(ValueError, match=r"expects \(batch, 10, 17, 3\)"):
+            pipe(bad)
 
 
 # ----------------------------------------------------------------------------- flat layout

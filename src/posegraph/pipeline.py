@@ -108,7 +108,8 @@ class Pipeline(nn.Module):
         Accepts a tensor or a numpy array (converted to float32 on the model's device), with the
         joints either in the model's own joint set or in the 17-joint ``h36m17`` layout that
         ``posegraph data export`` writes (mapped to the model's joints by name: for ``h36m16``
-        the neck is dropped). Lifting: ``(batch, J, 2)``; forecasting: ``(batch, frames, J, 3)``.
+        the neck is dropped). Lifting: ``(batch, J, 2)``; forecasting: ``(batch, frames, J, 3)``
+        (``frames``: the model's ``input_frames``).
         Any other shape is a :class:`~posegraph.errors.ShapeError` (a ``ValueError``) naming the
         layouts expected.
         """
@@ -126,13 +127,14 @@ class Pipeline(nn.Module):
             x = x.to(ref.dtype)
         J, lift = self.skeleton.num_joints, self.task == "lift"
         rank, dim = (3, 2) if lift else (4, 3)
-        if x.ndim == rank and x.shape[-1] == dim:
+        frames = None if lift else getattr(self.model, "input_frames", None)
+        if x.ndim == rank and x.shape[-1] == dim and (frames is None or x.shape[1] == frames):
             if x.shape[-2] == J:
                 return x
             if x.shape[-2] == 17 and all(j in H36M17.joints for j in self.skeleton.joints):
                 idx = torch.as_tensor(H36M17.subset_indices(self.skeleton), device=x.device)
                 return x.index_select(-2, idx)
-        lead = "(batch, " if lift else "(batch, frames, "
+        lead = "(batch, " if lift else f"(batch, {frames or 'frames'}, "
         own = f"{lead}{J}, {dim}) in the model's {self.skeleton.name} joint order"
         alt = "" if J == 17 else f" or {lead}17, {dim}) in the h36m17 layout of `posegraph data export`"
         raise ShapeError(f"input of shape {tuple(x.shape)}: {self.model_name!r} ({self.task}) expects {own}{alt}")
