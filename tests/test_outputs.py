@@ -247,3 +247,13 @@ def test_train_final_outputs_are_one_set(tmp_path, monkeypatch):
     assert not (out / "model.pt").exists() and not (out / "metrics.json").exists()
     assert (out / "checkpoints" / "last.ckpt").exists()  # the training itself is kept: --resume finishes it
     no_partial(tmp_path)
+
+
+def test_train_path_errors_are_one_line_before_anything_runs(tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("x")
+    args = ["train", "--config", REPO / "configs/lift/baseline.yaml", "--set", "train.max_steps=2", "--no-progress",
+            "--out"]
+    one_line_error(capsys, args + [tmp_path / "file.txt" / "out"], "file.txt", "not a directory")
+    one_line_error(capsys, args + [tmp_path / "file.txt"], "file.txt", "not a directory")
+    one_line_error(capsys, args + [tmp_path / ("n" * 300)], "name too long")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]

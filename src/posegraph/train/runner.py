@@ -224,11 +224,8 @@ def check_resume(out: Path, cfg: dict, module: "PoseModule") -> dict:
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
-    """``ensure_empty_dir``'s refusals, without creating anything yet."""
-    if out.exists() and not out.is_dir():
-        raise PosegraphError(f"{out}: exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise PosegraphError(f"{out}: output directory is not empty (pass --overwrite to write into it)")
+    """``ensure_empty_dir``'s refusals (and a name too long), without creating anything yet."""
+    OutputDir(out, overwrite).check()
     for parent in out.parents:
         if parent.exists():
             if not parent.is_dir():
