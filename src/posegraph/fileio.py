@@ -128,7 +128,8 @@ class OutputDir:
     """An output folder written as one set: everything goes to a temporary folder, then into place.
 
     ``begin()`` checks the folder (``ensure_empty_dir``'s refusals, a parent that is a file, a
-    name too long, a read-only parent) and returns the temporary folder: beside ``out`` when
+    name too long; a read-only folder fails when the temporary folder is made, before any
+    work is written) and returns the temporary folder: beside ``out`` when
     ``out`` is absent (it is renamed to ``out`` at the end: one rename), inside ``out`` when it
     exists (each file is then moved into ``out``, the previous file of the same name kept
     until every move has succeeded and put back if one fails). Used as a context manager, a
