@@ -17,11 +17,15 @@ Writes benchmarks/results/reliability.md and reliability.json:
    2D tiled, in pixels of a 1000x1000 image) lifted by ``posegraph lift`` in a child process;
    its peak RSS (``getrusage`` of the child) and wall time, against a 1-minute file, to see
    whether memory grows with the input.
+4. **Configs** (issue #14): config mistakes, damaged YAML, bad options, damaged run folders.
+5. **Outputs and inputs** (issue #14): filesystem failures of every command that writes a
+   folder, millimetre inputs, random input shapes given to a pipeline, big garbage files.
 
     python benchmarks/reliability.py                      # everything (~10 min of CPU)
     python benchmarks/reliability.py --examples 300 --parts fuzz
     python benchmarks/reliability.py --baseline-src /tmp/orig/src
     python benchmarks/reliability.py --parts config       # 4. configs, options, damaged run folders (~2 min)
+    python benchmarks/reliability.py --parts outputs      # 5. output paths, units, API shapes, big garbage
 """
 
 from __future__ import annotations
@@ -497,6 +501,197 @@ def config_checks(examples: int, seed: int = 0) -> dict:
     return {k: dict(v) for k, v in sorted(res.items())}
 
 
+# ---------------------------------------------------------------------------------------
+# 5. Output paths, units, API layouts, big garbage (issue #14)
+# ---------------------------------------------------------------------------------------
+
+def output_checks(examples: int, seed: int = 0) -> dict:
+    """Filesystem failures of `lift`, `forecast` and `eval --out` (a full disk at each writer, a
+    read-only file system, a 300-character name, an --out under a file, a non-empty --out without
+    --overwrite), millimetre inputs, random input shapes given to a pipeline, big garbage files.
+    ``error`` = one line, exit code 2, no traceback, every existing file unchanged and nothing left
+    behind; ``ok`` = a valid result (for millimetres: exit 0 with one warning line naming the file
+    and the units); anything else is ``UNEXPECTED``."""
+    import contextlib
+    import errno
+    import hashlib
+    import io
+    import random
+    import shutil
+
+    import numpy as np
+    import torch
+
+    import posegraph
+    import posegraph.fileio as fileio
+    import posegraph.forecast as fc_mod
+    import posegraph.lift as lift_mod
+    from posegraph.cli import main as cli_main
+    from posegraph.data.lift import load_lift
+    from posegraph.errors import ShapeError
+    from posegraph.geometry import unnormalize_screen
+    from posegraph.io.keypoints import write_keypoints_npz
+    from posegraph.pipeline import Pipeline, save_model_file
+
+    rng = random.Random(seed)
+    res: dict[str, Counter] = {}
+
+    def count(name: str, outcome: str) -> None:
+        c = res.setdefault(name, Counter())
+        c["cases"] += 1
+        c["ok" if outcome == "ok" else "error" if outcome == "error" else "unexpected"] += 1
+        if outcome.startswith("UNEXPECTED"):
+            c["kind: " + outcome[12:]] += 1
+
+    def snap(folder: Path) -> dict:
+        return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    def run(argv) -> tuple:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            try:
+                code = cli_main([str(a) for a in argv])
+            except BaseException as e:  # noqa: BLE001 - an escape is a bug
+                code = f"raised {type(e).__name__}"
+        return code, [ln for ln in err.getvalue().splitlines() if ln.strip()], err.getvalue()
+
+    def judged(argv, root: Path, watch: Path | None, want_error: bool = True) -> str:
+        before = snap(watch) if watch is not None and watch.exists() else None
+        listing = sorted(p.name for p in root.iterdir())
+        code, lines, raw = run(argv)
+        left = [p for p in root.rglob(".posegraph-partial-*")]
+        unchanged = (before is None or snap(watch) == before) and (watch is None or watch.exists() or before is None)
+        if not want_error:
+            return "ok" if code == 0 else f"UNEXPECTED: exit {code}"
+        if code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in raw \
+                and unchanged and not left and sorted(p.name for p in root.iterdir()) == listing:
+            return "error"
+        return f"UNEXPECTED: exit {code}, {len(lines)} lines, {'unchanged' if unchanged else 'changed'}, {len(left)} partial"
+
+    def enospc(*a, **k):
+        raise OSError(errno.ENOSPC)
+
+    torch.set_num_threads(1)
+    test = load_lift("test")
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        kp = write_keypoints_npz(d / "kp.npz", unnormalize_screen(test.p2d[:12], 1000, 1000), layout="h36m17",
+                                 image_size=(1000, 1000))
+        zero = save_model_file(d / "zero.pt", Pipeline("zero-velocity"))
+        np.savez(d / "m.npz", positions=test.p3d[:30].astype(np.float64), fps=25.0)
+        np.savez(d / "mm.npz", positions=test.p3d[:30].astype(np.float64) * 1000, fps=25.0)
+        flat = test.subset(np.arange(0, 2000, 50))
+        flat.to_npz(d / "flat.npz")
+        mm = flat.subset(slice(None))
+        mm.p3d = flat.p3d * 1000
+        mm.to_npz(d / "flat_mm.npz")
+        commands = {
+            "lift": (lambda out: ["lift", kp, "--checkpoint", "semgcn", "--out", out, "--no-progress"],
+                     [(lift_mod, "save_npz"), (lift_mod, "save_json_stream")]),
+            "forecast": (lambda out: ["forecast", d / "m.npz", "--checkpoint", zero, "--frame", "12", "--out", out],
+                         [(fc_mod, "save_npz"), (fc_mod, "save_json")]),
+            "eval --out": (lambda out: ["eval", "--checkpoint", "semgcn", "--data", d / "flat.npz", "--out", out],
+                           [(fileio, "save_json"), (fileio, "write_text")]),
+        }
+        kinds = ["full disk, new --out", "full disk, existing --out", "read-only file system", "name too long",
+                 "--out under a file", "non-empty --out without --overwrite"]
+        for i, (cmd, kind) in enumerate((c, k) for c in commands for k in kinds for _ in range(examples)):
+            if True:
+                argv, writers = commands[cmd]
+                root = d / f"c{i}"
+                root.mkdir()
+                prev = root / "prev"
+                extra = []
+                if kind in ("full disk, existing --out", "non-empty --out without --overwrite"):
+                    code, _, raw = run(argv(prev))
+                    if code != 0:
+                        count(f"{cmd}: {kind}", f"UNEXPECTED: first run exit {code}")
+                        continue
+                    (prev / "notes.txt").write_text("mine")
+                    extra = ["--overwrite"] if kind.startswith("full disk") else []
+                out = {"name too long": root / ("n" * rng.randint(256, 400)),
+                       "--out under a file": root / "file.txt" / "out"}.get(
+                    kind, prev if kind != "full disk, new --out" and kind != "read-only file system"
+                    else root / "new" / "deeper" / "out")
+                if kind == "--out under a file":
+                    (root / "file.txt").write_text("x")
+                patches = []
+                if kind.startswith("full disk"):
+                    patches = [rng.choice(writers) + (enospc,)]
+                elif kind == "read-only file system":
+                    def ro(*a, **k):
+                        raise OSError(errno.EROFS, "Read-only file system", str(k.get("dir", "")))
+                    patches = [(tempfile, "mkdtemp", ro)]
+                saved = [(m, n, getattr(m, n)) for m, n, _ in patches]
+                for m, n, f in patches:
+                    setattr(m, n, f)
+                try:
+                    count(f"{cmd}: {kind}", judged(argv(out) + extra, root, prev if prev.exists() else None))
+                finally:
+                    for m, n, f in saved:
+                        setattr(m, n, f)
+                shutil.rmtree(root)
+        # units: millimetre positions/p3d warn in one line naming the file and the units
+        for name, argv, bad in (("units: npz positions given to forecast", ["forecast", "{f}", "--checkpoint", zero, "--out", "{o}"], ("m.npz", "mm.npz")),
+                                ("units: p3d given to eval --data", ["eval", "--checkpoint", "semgcn", "--json", "--data", "{f}"], ("flat.npz", "flat_mm.npz"))):
+            for j, f in enumerate(bad):
+                a = [str(x).replace("{f}", str(d / f)).replace("{o}", str(d / f"u{j}{len(name)}")) for x in argv]
+                code, lines, raw = run(a)
+                warned = [ln for ln in lines if ln.startswith("warning: ")]
+                if j == 0:
+                    out = "ok" if code == 0 and not lines else f"UNEXPECTED: exit {code}, {len(lines)} lines"
+                else:
+                    out = ("ok" if code == 0 and len(lines) == 1 and len(warned) == 1 and f in warned[0]
+                           and "millimetres" in warned[0] else f"UNEXPECTED: exit {code}, {len(lines)} lines")
+                count(name, out)
+        # API: random shapes, numpy or torch, given to a lifting and a forecasting pipeline
+        pipes = [posegraph.pretrained("semgcn"), posegraph.pretrained("sts-gcn")]
+        for _ in range(examples * 40):
+            pipe = rng.choice(pipes)
+            if rng.random() < 0.5:  # a valid shape (own or export layout), then perhaps one size changed
+                shape = [rng.randint(1, 64), rng.choice([16, 17]), 2] if pipe.task == "lift" else [rng.randint(1, 64), 10, 17, 3]
+                if rng.random() < 0.5:
+                    shape[rng.randrange(1, len(shape))] = rng.choice([1, 3, 9, 11, 15, 18, 25])
+            else:
+                shape = [rng.choice([1, 2, 3, 10, 16, 17, 25]) for _ in range(rng.choice([1, 2, 3, 4, 5]))]
+            x = np.random.default_rng(rng.randrange(2 ** 31)).normal(size=shape).astype(np.float32) * 0.3
+            if rng.random() < 0.5:
+                x = torch.as_tensor(x)
+
+            def call():
+                with torch.no_grad():
+                    y = pipe(x)
+                y = y["pose"] if isinstance(y, dict) else y
+                if not torch.isfinite(y).all():
+                    raise RuntimeError("non-finite output")
+
+            out = _outcome(call)
+            if out == "error":
+                try:
+                    call()
+                except ShapeError as e:
+                    out = "error" if "expects" in str(e) else "UNEXPECTED: message"
+                except BaseException as e:  # noqa: BLE001
+                    out = f"UNEXPECTED: {type(e).__name__}"
+            count("Python API: random input shapes", out)
+        # big garbage: 200 MB sparse files with a garbage header, each refused in under 5 s
+        for i in range(examples * 4):
+            ext = rng.choice([".bvh", ".npz"])
+            f = d / f"big{i}{ext}"
+            with open(f, "wb") as fh:
+                fh.write(rng.randbytes(rng.randint(1, 4000)).replace(b"HIERARCHY", b"x"))
+                fh.truncate(200 * 2 ** 20)
+            t = time.time()
+            argv = (["forecast", f, "--checkpoint", zero, "--out", d / "bo"] if ext == ".bvh" else
+                    rng.choice([["lift", f, "--checkpoint", "semgcn", "--out", d / "bo"], ["eval", "--checkpoint", "semgcn", "--data", f]]))
+            out = judged(argv, d, None)
+            if out == "error" and time.time() - t > 5:
+                out = "UNEXPECTED: slow"
+            count(f"big garbage {ext} (200 MB)", out)
+            f.unlink()
+    return {k: dict(v) for k, v in sorted(res.items())}
+
+
 def markdown(rep: dict) -> str:
     L = ["# Reliability", "", f"Machine: {rep['machine']}. Generated by `python benchmarks/reliability.py`.", ""]
     if "fuzz" in rep:
@@ -632,13 +827,35 @@ def markdown(rep: dict) -> str:
         L += ["", f"Total: {tot} cases, {bad} unexpected outcomes."
               + (" Kinds: " + "; ".join(f"{n}: {k[6:]} x{v}" for n, c in rep["config_checks"].items()
                                         for k, v in c.items() if k.startswith("kind: ")) if bad else ""), ""]
+    if "output_checks" in rep:
+        L += ["## 5. Output paths, units, Python API, big garbage", "",
+              f"Generated cases (`output_checks`, {rep.get('output_examples', '?')} per command and failure, seed 0): `lift`, "
+              "`forecast` and `eval --out` with a full disk (`OSError(ENOSPC)` from one of the writers, chosen at random), "
+              "a read-only file system (`EROFS` when the temporary folder is made), a 256-400 character name, an `--out` "
+              "under a file, and a non-empty `--out` without `--overwrite`; millimetre inputs; random input shapes "
+              "(numpy or torch) given to a lifting and a forecasting pipeline; 200 MB sparse files with a garbage "
+              "header. `error` = one line, exit code 2, no traceback, every file of an existing `--out` unchanged "
+              "(bytes and mtime) and nothing left behind (no `--out`, no parent folder, no `.posegraph-partial-*`); "
+              "`ok` = a valid result (millimetres: exit 0 and one `warning:` line naming the file and the units; "
+              "metres: no warning); `UNEXPECTED` = anything else.", "",
+              "| class | cases | ok | clear error | UNEXPECTED |", "|---|---:|---:|---:|---:|"]
+        for name, c in rep["output_checks"].items():
+            L.append(f"| {name} | {c['cases']} | {c.get('ok', 0)} | {c.get('error', 0)} | {c.get('unexpected', 0)} |")
+        tot = sum(c["cases"] for c in rep["output_checks"].values())
+        bad = sum(c.get("unexpected", 0) for c in rep["output_checks"].values())
+        L += ["", f"Total: {tot} cases, {bad} unexpected outcomes."
+              + (" Kinds: " + "; ".join(f"{n}: {k[6:]} x{v}" for n, c in rep["output_checks"].items()
+                                        for k, v in c.items() if k.startswith("kind: ")) if bad else ""), ""]
+        if rep.get("output_checks_notes"):
+            L += [rep["output_checks_notes"], ""]
     return "\n".join(L) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="fuzz,kill,noise,long,config",
-                    help="comma-separated: fuzz, kill, noise, long, config")
+    ap.add_argument("--parts", default="fuzz,kill,noise,long,config,outputs",
+                    help="comma-separated: fuzz, kill, noise, long, config, outputs")
+    ap.add_argument("--output-examples", type=int, default=3, help="cases per command and failure (outputs part)")
     ap.add_argument("--config-examples", type=int, default=200, help="generated cases per config class")
     ap.add_argument("--examples", type=int, default=300, help="generated cases per bad-input class")
     ap.add_argument("--baseline-src", default=None, help="also fuzz this source tree (e.g. the code before the fixes)")
@@ -693,6 +910,10 @@ def main(argv=None) -> int:
         print("configs, options, damaged run folders:", flush=True)
         rep["config_examples"] = args.config_examples
         rep["config_checks"] = config_checks(args.config_examples)
+    if "outputs" in parts:
+        print("output paths, units, Python API, big garbage:", flush=True)
+        rep["output_examples"] = args.output_examples
+        rep["output_checks"] = output_checks(args.output_examples)
     save_json(rep_path, rep)
     write_text(args.out / "reliability.md", markdown(rep))
     print(f"wrote {args.out / 'reliability.md'}")

@@ -176,7 +176,8 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
           data: Optional[Path] = typer.Option(None, help="Evaluate on a flat-layout .npz instead of the benchmark."),
           root: Optional[Path] = typer.Option(None, help="--benchmark h36m / h36m-forecast: the folder `posegraph data build` wrote."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else."),
-          out: Optional[Path] = typer.Option(None, help="Also write report.md and report.json here.")):
+          out: Optional[Path] = typer.Option(None, help="Also write report.md and report.json here (must be empty unless --overwrite)."),
+          overwrite: bool = typer.Option(False, help="Write into a non-empty --out.")):
     """Evaluate a model: per-source and per-action tables.
 
     Examples:
@@ -184,19 +185,19 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
       posegraph eval --checkpoint runs/baseline/model.pt --data my_test.npz --json
     """
     from .evaluate import evaluate_benchmark, evaluate_file
-    from .fileio import save_json, write_text
+    from .fileio import OutputDir
     from .metrics import report_to_markdown
     from .pipeline import load_model_file, resolve_checkpoint
 
+    if out is not None:
+        OutputDir(out, overwrite).check()  # refuse before the evaluation runs
     pipe = load_model_file(resolve_checkpoint(checkpoint))
     if benchmark in ("h36m", "h36m-forecast"):  # the papers' Human3.6M tables (posegraph.h36m_eval)
         from .h36m_eval import run_h36m_eval
 
         rep, md = run_h36m_eval(pipe, benchmark, root, setting)
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            save_json(out / "report.json", rep)
-            write_text(out / "report.md", md)
+            _write_reports(out, overwrite, rep, md)
         typer.echo(json.dumps(rep, default=float) if as_json else md)
         return
     if benchmark is not None:
@@ -208,14 +209,22 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
     rep = evaluate_file(pipe, data) if data is not None else evaluate_benchmark(pipe, setting)
     title = f"{checkpoint} on {data if data is not None else (benchmark or pipe.task)} ({setting})"
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        save_json(out / "report.json", rep)
-        write_text(out / "report.md", report_to_markdown(rep, title=title) + "\n")
+        _write_reports(out, overwrite, rep, report_to_markdown(rep, title=title) + "\n")
     if as_json:
         typer.echo(json.dumps(rep, default=float))
     else:
         typer.echo(report_to_markdown(rep, title=title, forecast_columns="both") if pipe.task == "forecast"
                    else report_to_markdown(rep, title=title))
+
+
+def _write_reports(out: Path, overwrite: bool, rep: dict, md: str) -> None:
+    """``eval --out``: report.json and report.md, written as one set (OutputDir)."""
+    from .fileio import OutputDir, save_json, write_text
+
+    with OutputDir(out, overwrite) as stage:
+        d = stage.begin()
+        save_json(d / "report.json", rep)
+        write_text(d / "report.md", md)
 
 
 @app.command()
@@ -390,17 +399,38 @@ def export(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. se
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors, exit code 2 (``--debug`` shows the traceback)."""
+    import warnings
+
+    from .errors import PosegraphWarning
+
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    show = warnings.showwarning
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PosegraphWarning) and not debug:  # about the user's input: no source line
+            typer.echo(f"warning: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+
     try:
-        app(args=argv, prog_name="posegraph")
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line_warning
+            app(args=argv, prog_name="posegraph")
         return 0
     except SystemExit as e:  # typer's own exit (help, usage errors: code 2)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except (PosegraphError, FileNotFoundError, PermissionError, IsADirectoryError) as e:
+    except PosegraphError as e:
         if debug:
             raise
         typer.echo(f"error: {e}", err=True)
+        return 2
+    except OSError as e:  # read-only folder, no space, name too long, not a directory, ...
+        if debug:
+            raise
+        from .fileio import os_error_line
+
+        typer.echo(f"error: {os_error_line(e)}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

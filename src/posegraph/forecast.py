@@ -19,7 +19,7 @@ import torch
 
 from .data.build import resample_linear
 from .errors import FormatError, PosegraphError, ShapeError
-from .fileio import ensure_empty_dir, save_json, save_npz
+from .fileio import save_json, save_npz, writes_output_dir
 from .io.motion import Motion
 from .pipeline import load_model_file, resolve_checkpoint
 from .skeleton import H36M17
@@ -44,6 +44,9 @@ def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None =
         if pos.shape[1:] != (17, 3):
             raise FormatError(path, f"shape {pos.shape}, expected (frames, 17, 3)", "positions")
         fps = float_scalar(z["fps"], path, "fps", "a frame rate in [1, 10000] Hz", low=1.0, high=1e4)
+        from .io.stature import check_units
+
+        check_units(pos, H36M17.joints, path, "positions")  # warns on millimetres, as for motion files
         return pos.astype(np.float64), fps
     from .io.read import read_motion
 
@@ -52,9 +55,11 @@ def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None =
     return np.asarray(m.positions, dtype=np.float64), float(m.fps)
 
 
+@writes_output_dir
 def forecast_input(input: str | os.PathLike, checkpoint: str, out: str | os.PathLike, *, skeleton=None,
                    frame: int | None = None, plot: bool = False, overwrite: bool = False) -> dict:
-    """Forecast 1 s after the observed window; write ``forecast.npz``/``forecast.json`` (and a GIF)."""
+    """Forecast 1 s after the observed window; write ``forecast.npz``/``forecast.json`` (and a GIF)
+    into ``out`` as one set (:class:`posegraph.fileio.OutputDir`: a failure leaves ``out`` as it was)."""
     pipe = load_model_file(resolve_checkpoint(checkpoint))
     if pipe.task != "forecast":
         raise PosegraphError(f"{checkpoint} is a {pipe.task} model; forecasting needs a forecasting model (e.g. sts-gcn)")
@@ -68,7 +73,7 @@ def forecast_input(input: str | os.PathLike, checkpoint: str, out: str | os.Path
         raise ShapeError(f"{input}: at {MODEL_FPS:g} fps it has {len(seq)} frames; the observed window must end at a "
                          f"frame in [{n_in - 1}, {len(seq) - 1}] (got {last})")
     past = seq[last - n_in + 1:last + 1]
-    out_dir = ensure_empty_dir(out, overwrite)
+    out_dir = out.begin()  # a temporary folder, moved into place on return (writes_output_dir)
     ji = H36M17.subset_indices(pipe.skeleton)
     with torch.inference_mode():
         pred = pipe(torch.as_tensor(past[None][:, :, ji], dtype=torch.float32))

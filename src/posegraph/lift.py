@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PosegraphError, ShapeError
-from .fileio import ensure_empty_dir, save_json_stream, save_npz
+from .fileio import save_json_stream, save_npz, writes_output_dir
 
 __all__ = ["lift_input", "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
 
@@ -208,6 +208,7 @@ def _parse_smoothing(smooth, window, order) -> tuple[str, float, int]:
     return smooth, (int(window) if smooth == "savgol" else float(window)), int(order)
 
 
+@writes_output_dir
 def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: str | float | bool | None = "savgol",
                window: int | None = None, order: int | None = None, bones: bool = True, max_gap: int = 0,
                track_jump: float = 0.5, bvh: bool = False,
@@ -220,7 +221,8 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
     Args:
         input: video file, image file, folder of images, or keypoint file/OpenPose folder.
         checkpoint: shipped model name (``semgcn``, ``graphmdn``, ``baseline``), model file or run dir.
-        out: output folder; must be empty or absent unless ``overwrite``.
+        out: output folder; must be empty or absent unless ``overwrite``. The outputs are written
+            as one set (:class:`posegraph.fileio.OutputDir`): a failure leaves ``out`` as it was.
         render: ``True``/``"mp4"`` writes ``lift.mp4``, ``"gif"`` writes ``lift.gif``.
         smooth: temporal filter of each track (:mod:`posegraph.temporal`): ``"savgol"`` (default;
             Savitzky-Golay, ``window`` frames, polynomial ``order``), ``"gaussian"`` (sigma
@@ -277,7 +279,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
 
         if detector_python is None:
             detector_python = detect_python()  # fail before touching out
-    out = ensure_empty_dir(out, overwrite)
+    out = out.begin()  # a temporary folder, moved into place on return (writes_output_dir)
 
     # 1. 2D keypoints
     fps = 0.0

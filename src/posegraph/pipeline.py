@@ -63,7 +63,9 @@ class Pipeline(nn.Module):
 
     Lifting: ``(B, J, 2)`` -> ``(B, J, 3)`` (or a dict with ``pose`` for models with extra
     outputs). Forecasting:
-    ``(B, T_in, J, 3)`` -> ``(B, T_out, J, 3)``.
+    ``(B, T_in, J, 3)`` -> ``(B, T_out, J, 3)``. Inputs may be numpy arrays, and in the 17-joint
+    layout of ``posegraph data export`` (see :meth:`as_input`); outputs are tensors in the
+    model's joint set.
     """
 
     def __init__(self, model_name: str, model_kwargs: dict | None = None):
@@ -95,8 +97,47 @@ class Pipeline(nn.Module):
             res["sigma"] = res["sigma"] * self.out_norm.std.mean(-1)[:, None]
         return res
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor | np.ndarray):
+        if not (torch.jit.is_tracing() or torch.compiler.is_compiling()):  # traced/compiled: model layout only
+            x = self.as_input(x)
         return self.denormalize(self.raw(x))
+
+    def as_input(self, x) -> torch.Tensor:
+        """``x`` as this pipeline's input tensor.
+
+        Accepts a tensor or a numpy array (converted to float32 on the model's device), with the
+        joints either in the model's own joint set or in the 17-joint ``h36m17`` layout that
+        ``posegraph data export`` writes (mapped to the model's joints by name: for ``h36m16``
+        the neck is dropped). Lifting: ``(batch, J, 2)``; forecasting: ``(batch, frames, J, 3)``
+        (``frames``: the model's ``input_frames``).
+        Any other shape is a :class:`~posegraph.errors.ShapeError` (a ``ValueError``) naming the
+        layouts expected.
+        """
+        from .errors import ShapeError
+        from .skeleton import H36M17
+
+        ref = self.in_norm.mean
+        if not isinstance(x, torch.Tensor):
+            try:
+                x = torch.as_tensor(np.asarray(x, dtype=np.float32), device=ref.device)
+            except (TypeError, ValueError) as e:
+                raise ShapeError(f"input must be a tensor or a numpy array of numbers, not "
+                                 f"{type(x).__name__} ({' '.join(str(e).split())[:100]})") from None
+        elif not x.is_floating_point() or x.dtype == torch.float64:
+            x = x.to(ref.dtype)
+        J, lift = self.skeleton.num_joints, self.task == "lift"
+        rank, dim = (3, 2) if lift else (4, 3)
+        frames = None if lift else getattr(self.model, "input_frames", None)
+        if x.ndim == rank and x.shape[-1] == dim and (frames is None or x.shape[1] == frames):
+            if x.shape[-2] == J:
+                return x
+            if x.shape[-2] == 17 and all(j in H36M17.joints for j in self.skeleton.joints):
+                idx = torch.as_tensor(H36M17.subset_indices(self.skeleton), device=x.device)
+                return x.index_select(-2, idx)
+        lead = "(batch, " if lift else f"(batch, {frames or 'frames'}, "
+        own = f"{lead}{J}, {dim}) in the model's {self.skeleton.name} joint order"
+        alt = "" if J == 17 else f" or {lead}17, {dim}) in the h36m17 layout of `posegraph data export`"
+        raise ShapeError(f"input of shape {tuple(x.shape)}: {self.model_name!r} ({self.task}) expects {own}{alt}")
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """The point prediction only (``pose`` of a dict output)."""

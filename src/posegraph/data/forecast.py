@@ -99,6 +99,11 @@ class ForecastSamples:
         if future.shape[0] != past.shape[0] or future.shape[2:] != past.shape[2:]:
             raise FormatError(path, f"shape {future.shape} does not fit past {past.shape} "
                                     f"(expected ({past.shape[0]}, T, {past.shape[2]}, 3))", "future")
+        if past.shape[2] == 17:
+            from ..io.stature import check_units
+            from ..skeleton import H36M17
+
+            check_units(past[:, 0], H36M17.joints, path, "past")  # warns on millimetres, as for motion files
         n = len(past)
         labels = sample_labels(z, path, n, {"source": "unknown", "subject": "unknown", "action": "unknown",
                                             "seq": "unknown", "start": 0})

@@ -77,6 +77,11 @@ class LiftSamples:
         p3d = float_array(z["p3d"], path, "p3d", 3, f"{p2d.shape[:2] + (3,)} 3D joints in metres", limit=1e4)
         if p3d.shape != p2d.shape[:2] + (3,):
             raise FormatError(path, f"shape {p3d.shape}, expected {p2d.shape[:2] + (3,)}", "p3d")
+        if p3d.shape[1] == 17:
+            from ..io.stature import check_units
+            from ..skeleton import H36M17
+
+            check_units(p3d, H36M17.joints, path, "p3d")  # warns on millimetres, as for motion files
         n = len(p2d)
         labels = sample_labels(z, path, n, {"source": "unknown", "subject": "unknown", "action": "unknown",
                                             "seq": "unknown", "cam": 0, "frame": 0})

@@ -20,6 +20,7 @@ the same point (end of ``upperneck``) that the ASF and exp-map readers use.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -198,6 +199,30 @@ def _parse_motion(p, lines, start, nch):
     return arr, ft
 
 
+HEADER_BYTES = 4096
+"""Bytes read to check that a file starts with ``HIERARCHY`` before the whole file is read."""
+
+
+def _check_header(path) -> None:
+    """Refuse a file whose first word is not ``HIERARCHY`` from its first :data:`HEADER_BYTES`
+    bytes: garbage is rejected at once, however large (a file of only blank space up to there
+    is left to the full parse)."""
+    p = Path(path)
+    if not p.is_file():
+        return  # read_text says what is wrong
+    try:
+        with open(p, "rb") as f:
+            head = f.read(HEADER_BYTES)
+    except OSError:
+        return
+    text = head.decode("latin-1")
+    words = text.split(None, 1)
+    complete = len(words) > 1 or len(head) < HEADER_BYTES  # the first word is not cut off
+    if words and complete and words[0].upper() != "HIERARCHY":
+        line = len((text[:text.index(words[0])] + "x").splitlines())  # the first word's line (any line ending)
+        raise FormatError(p, "file does not start with HIERARCHY (expected a BVH file)", line)
+
+
 def read_bvh(path: str | os.PathLike, scale: float = CMU_BVH_SCALE, mapping: dict | None = None,
              fps: float | None = None) -> Motion:
     """Read a BVH file and run forward kinematics.
@@ -209,6 +234,7 @@ def read_bvh(path: str | os.PathLike, scale: float = CMU_BVH_SCALE, mapping: dic
         fps: override the frame rate (default ``1 / Frame Time`` rounded to 0.01 Hz, so
             ``Frame Time: .0083333`` gives 120).
     """
+    _check_header(path)
     p, lines = read_text(path)
     joints, motion_at = _parse_hierarchy(p, lines)
     nch = sum(len(j.channels) for j in joints)

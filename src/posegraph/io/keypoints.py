@@ -13,7 +13,8 @@ Formats:
 * **OpenPose** (a folder of ``*_keypoints.json``, one per frame, :func:`read_openpose_dir`,
   :func:`write_openpose_dir`); BODY_25 (75 numbers) or COCO-18 (54 numbers) per person.
 * **npz** (:func:`read_keypoints_npz`, :func:`write_keypoints_npz`) and **CSV**
-  (:func:`read_keypoints_csv`, :func:`write_keypoints_csv`), posegraph's own plain formats.
+  (:func:`read_keypoints_csv`, :func:`write_keypoints_csv`), posegraph's own plain formats. The
+  flat benchmark layout of ``posegraph data export mocap-lift`` (``p2d``) is read as an npz too.
 
 Missing joints. A joint whose confidence is 0 (or negative), or whose x/y is not finite, is
 *missing*: readers return NaN for its position and 0 for its confidence, never a real-looking
@@ -779,9 +780,11 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
     non-finite x/y of a present joint (or any, without confidence) is a :class:`ShapeError`.
     """
     data = read_npz(path)
+    if "keypoints" not in data and "p2d" in data:
+        return _read_flat_lift(path, data, layout)
     if "keypoints" not in data:
-        raise FormatError(path, f"missing key 'keypoints' (keys: {', '.join(data) or 'none'})",
-                          "keypoints")
+        raise FormatError(path, f"missing key 'keypoints' (keys: {', '.join(data) or 'none'}; "
+                                f"a flat benchmark file has p2d)", "keypoints")
     a = _numeric(data["keypoints"], path, "keypoints")
     if a.ndim != 3 or a.shape[-1] not in (2, 3) or a.shape[0] == 0:
         raise FormatError(path, f"shape {a.shape}, expected (frames, K, 2) or (frames, K, 3)",
@@ -838,6 +841,28 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
     xy[miss] = np.nan
     conf[miss] = 0.0
     return Keypoints2D(xy, conf, name, image_size, frame_ids, None, os.fspath(path), has_conf)
+
+
+FLAT_IMAGE_SIZE = (1000, 1000)
+"""The image of the ``mocap-lift`` cameras, whose normalised screen coordinates the flat layout holds."""
+
+
+def _read_flat_lift(path, data: dict, layout=None) -> Keypoints2D:
+    """The flat benchmark layout that ``posegraph data export mocap-lift`` writes: ``p2d``
+    ``(N, 17, 2)`` h36m17 joints in normalised screen coordinates of a 1000x1000 image, one
+    sample a row, read as N frames of pixels (the rows are lifted in their order)."""
+    from .npzfile import float_array
+
+    if layout is not None and get_layout(layout).name != "h36m17":
+        raise FormatError(path, f"a flat benchmark file holds h36m17 joints, not layout {layout!r}", "p2d")
+    a = _numeric(float_array(data["p2d"], path, "p2d", 3, "(N, 17, 2) h36m17 joints in normalised screen "
+                             "coordinates", limit=MAX_ABS_VALUE), path, "p2d")
+    if a.shape[1:] != (17, 2):
+        raise FormatError(path, f"shape {a.shape}, expected (N, 17, 2) h36m17 joints", "p2d")
+    W, H = FLAT_IMAGE_SIZE
+    xy = ((a.astype(np.float64) + np.array([1.0, H / W])) * (W / 2.0)).astype(np.float32)
+    return Keypoints2D(xy, np.ones(xy.shape[:2], np.float32), "h36m17", FLAT_IMAGE_SIZE,
+                       np.arange(len(xy), dtype=np.int64), None, os.fspath(path), False)
 
 
 def _fmt(v: float) -> str:

@@ -37,10 +37,20 @@ def read_npz(path: str | os.PathLike, keys: tuple[str, ...] | None = None) -> di
         raise FormatError(path, "is a folder, expected an .npz file")
     if not path.exists():
         raise FormatError(path, "no such file")
+    try:  # the header first: garbage of any size is refused without reading it
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise FormatError(path, f"cannot read file ({e.strerror or e})") from None
+    if magic[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip archive (or an empty one)
+        if magic == b"\x93NUMPY":
+            raise FormatError(path, "a single .npy array, not an .npz archive")
+        raise FormatError(path, "not a valid .npz file (empty)" if not magic else
+                          "not a valid .npz file (no zip archive header)")
     try:
         z = np.load(path, allow_pickle=False)
-    except Exception as e:  # BadZipFile, ValueError (pickled data), EOFError, OSError, ...
-        raise FormatError(path, f"not a readable .npz file ({one_line(e)})") from None
+    except Exception as e:  # BadZipFile, EOFError, OSError, ...
+        raise FormatError(path, f"not a valid .npz file ({_no_pickle_hint(e)})") from None
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise FormatError(path, "a single .npy array or other data, not an .npz archive")
     out = {}
@@ -51,10 +61,20 @@ def read_npz(path: str | os.PathLike, keys: tuple[str, ...] | None = None) -> di
             try:
                 out[k] = z[k]
             except Exception as e:  # damaged member: zlib.error, BadZipFile, ValueError, EOFError
-                raise FormatError(path, f"damaged array ({one_line(e)})", k) from None
+                if "allow_pickle" in str(e):
+                    raise FormatError(path, "holds Python objects, not an array of numbers or text "
+                                            "(posegraph does not load pickled data)", k) from None
+                raise FormatError(path, f"damaged array ({_no_pickle_hint(e)})", k) from None
             if not isinstance(out[k], np.ndarray):  # np.load returns a non-.npy member as raw bytes
                 raise FormatError(path, "damaged array (not in .npy format)", k)
     return out
+
+
+def _no_pickle_hint(e: BaseException) -> str:
+    """:func:`one_line` of numpy's error, without its advice to load pickles (never safe here)."""
+    if "allow_pickle" in str(e):
+        return "not numpy data"
+    return one_line(e)
 
 
 def float_array(arr: np.ndarray, path, key: str, ndim: int, what: str, finite: bool = True,

@@ -7,7 +7,9 @@ crouching, sitting or lying subject measures the same as a standing one (a head-
 ankle height would not). It slightly under-reads the true stature (no foot height, no
 pelvis-to-hip offset): about 1.6 m for a 1.75 m adult. Outside ``[0.5, 3]`` m the file is
 probably in other units (centimetres, inches, millimetres), and a
-:class:`~posegraph.errors.PosegraphWarning` names the file and the value.
+:class:`~posegraph.errors.PosegraphWarning` names the file and the value (and, for millimetres
+or centimetres, says so). :func:`check_units` is the same check for any 3D input (npz positions
+given to ``posegraph forecast``, ``p3d``/``past``/``future`` of a flat benchmark file).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ LOW, HIGH = 0.5, 3.0
 _LEGS = (("r_ankle", "r_knee", "r_hip"), ("l_ankle", "l_knee", "l_hip"))
 _SPINE = ("pelvis", "spine", "thorax", "neck", "head")
 
-__all__ = ["measure_stature", "check_stature", "LOW", "HIGH"]
+__all__ = ["measure_stature", "check_stature", "check_units", "LOW", "HIGH"]
 
 
 def _chain(pos: np.ndarray, names: tuple[str, ...], joints: tuple[str, ...]) -> np.ndarray:
@@ -46,11 +48,30 @@ def measure_stature(positions: np.ndarray, joints: tuple[str, ...]) -> float | N
     return float(np.median(h)) if h.size else None
 
 
+def _units_hint(h: float) -> str:
+    """What a stature of ``h`` "metres" suggests the units are."""
+    for unit, per_metre in (("millimetres", 1000.0), ("centimetres", 100.0)):
+        if LOW <= h / per_metre <= HIGH:
+            return f"; the values look like {unit} (divide by {per_metre:g})"
+    return ""
+
+
+def check_units(positions: np.ndarray, joints: tuple[str, ...], path, what: str = "", stacklevel: int = 3) -> float | None:
+    """Warn (:class:`PosegraphWarning`) if the stature of ``positions`` (``(frames or samples,
+    J, 3)`` of ``joints``) is outside 0.5-3 m, naming ``path`` (and the array ``what``) and, for
+    millimetres or centimetres, the units the values look like. Returns the stature (None when
+    it cannot be measured). The check of every 3D input: motion files, npz positions, flat
+    benchmark files."""
+    h = measure_stature(positions, tuple(joints))
+    if h is not None and not LOW <= h <= HIGH:
+        where = f"{path}[{what}]" if what else f"{path}"
+        warnings.warn(f"{where}: measured stature {h:.3g} m (legs + spine bone lengths) is outside "
+                      f"{LOW:g}-{HIGH:g} m; are the units right (metres expected)?{_units_hint(h)}",
+                      PosegraphWarning, stacklevel=stacklevel)
+    return h
+
+
 def check_stature(motion, stacklevel: int = 3):
     """Warn (:class:`PosegraphWarning`) if ``motion``'s stature is outside 0.5-3 m; return it."""
-    h = measure_stature(motion.positions, tuple(motion.skeleton.joints))
-    if h is not None and not LOW <= h <= HIGH:
-        warnings.warn(f"{motion.path}: measured stature {h:.3g} m (legs + spine bone lengths) is outside "
-                      f"{LOW:g}-{HIGH:g} m; are the units right (metres expected)?", PosegraphWarning,
-                      stacklevel=stacklevel)
+    check_units(motion.positions, tuple(motion.skeleton.joints), motion.path, stacklevel=stacklevel + 1)
     return motion

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 
 from ..config import check_saved_config, read_yaml_file, validate_config
 from ..errors import PosegraphError
-from ..fileio import ensure_empty_dir, save_json, write_text
+from ..fileio import OutputDir, ensure_empty_dir, save_json, write_text
 from ..pipeline import load_model_file, save_model_file
 from .data import IndexBatches, ResumableLoader, forecast_training_data, lift_training_data
 from .module import AtomicCheckpointIO, PoseModule
@@ -224,11 +224,8 @@ def check_resume(out: Path, cfg: dict, module: "PoseModule") -> dict:
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
-    """``ensure_empty_dir``'s refusals, without creating anything yet."""
-    if out.exists() and not out.is_dir():
-        raise PosegraphError(f"{out}: exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise PosegraphError(f"{out}: output directory is not empty (pass --overwrite to write into it)")
+    """``ensure_empty_dir``'s refusals (and a name too long), without creating anything yet."""
+    OutputDir(out, overwrite).check()
     for parent in out.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -410,9 +407,12 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
             rep = evaluate_benchmark(pipe, s)
             metrics[f"test_{s}"] = rep
             md.append(report_to_markdown(rep, title=f"test, {s} inputs"))
-        write_text(out / "report.md", "\n\n".join(md) + "\n")
-    save_model_file(out / "model.pt", pipe, config=cfg, metrics=_headline(metrics), benchmark=cfg["benchmark"], split="train")
-    save_json(out / "metrics.json", metrics)
+    with OutputDir(out, overwrite=True) as final:  # report.md, model.pt, metrics.json: one set
+        d = final.begin()
+        if evaluate:
+            write_text(d / "report.md", "\n\n".join(md) + "\n")
+        save_model_file(d / "model.pt", pipe, config=cfg, metrics=_headline(metrics), benchmark=cfg["benchmark"], split="train")
+        save_json(d / "metrics.json", metrics)
     _merge_csv_logs(out / "logs")
     try:
         plot_curves(out / "logs" / "metrics.csv", out / "training_curves.png")
