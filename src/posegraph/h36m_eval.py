@@ -135,11 +135,33 @@ def h36m_forecast_markdown(rep: dict, title: str | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def h36m_protocol_reports(pipe, benchmark: str, root) -> dict[str, tuple[dict, str]]:
+    """What a training run on ``benchmark`` h36m / h36m-forecast adds to its final report:
+    ``{"h36m_gt": ...}`` and, when the build has a 2D file, ``"h36m_det"`` (lifting), or
+    ``{"h36m_forecast_mao256": ...}`` (forecasting); each a (report, Markdown) pair."""
+    if benchmark == "h36m":
+        from .data.h36m import h36m_build_path
+
+        with np.load(h36m_build_path(root, "h36m"), allow_pickle=False) as z:
+            has_det = "has_det" in z.files and bool(z["has_det"])
+        settings = ["gt"] + (["det"] if has_det else [])
+        out = {}
+        for st in settings:
+            rep = evaluate_h36m_lift(pipe, root, st)
+            out[f"h36m_{st}"] = (rep, h36m_lift_markdown(rep, title=f"Human3.6M Protocols #1 and #2, {st} 2D inputs"))
+        return out
+    rep = evaluate_h36m_forecast(pipe, root, "mao256")
+    return {"h36m_forecast_mao256": (rep, h36m_forecast_markdown(rep, title="Human3.6M forecasting (mao256 test windows)"))}
+
+
 def run_h36m_eval(pipe, benchmark: str, root, setting: str | None = None) -> tuple[dict, str]:
     """The CLI's entry: (report, Markdown) for ``h36m`` (``setting`` gt/det/noisy) or
     ``h36m-forecast`` (``setting`` = test sampling: mao256, srnn8, all; ``gt`` means mao256)."""
     if root is None:
         raise PosegraphError(f"--benchmark {benchmark} needs --root DIR (the output of `posegraph data build {benchmark}`)")
+    from .data.h36m import h36m_build_path
+
+    root = h36m_build_path(root, benchmark, what="--root")
     if benchmark == "h36m":
         rep = evaluate_h36m_lift(pipe, root, setting or "gt")
         return rep, h36m_lift_markdown(rep)
