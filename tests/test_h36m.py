@@ -263,6 +263,10 @@ def test_train_and_eval_end_to_end(lift_build, tmp_path, capsys):
     assert abs(rep["avg_mpjpe"] - np.mean([rep["actions"][a]["mpjpe"] for a in acts])) < 1e-9
     assert rep["references"][0]["mpjpe"] == 62.9 and "not CPN" in rep["references"][0]["note"]
     assert rep["avg_p_mpjpe"] < rep["avg_mpjpe"]
+    # the modulated GCN's reference: the authors' README number, printed as given (38.25, not 38.2)
+    assert main(["eval", "--checkpoint", "modulated-gcn", "--benchmark", "h36m", "--root", str(lift_build)]) == 0
+    out = capsys.readouterr().out
+    assert "#1 reported: Zou & Tang, ICCV'21 (modulated GCN)" in out and "| 38.25 |" in out
 
 
 # ------------------------------------------------------------------------- forecasting
