@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from posegraph.cli import main
+from posegraph.errors import PosegraphError
 from posegraph.data.h36m import (ACTIONS, build_h36m_lift, camera_to_world, canonical_action, h36m_camera_arrays,
                                  load_h36m_lift, world_to_camera)
 from posegraph.data.h36m_forecast import JOINTS22, load_h36m_forecast
@@ -223,12 +224,18 @@ def test_train_and_eval_end_to_end(lift_build, tmp_path, capsys):
     names = np.load(path)["seq_name"][np.load(path)["seq_split"] == "train"]
     assert validation_mask(names).any()  # some whole training takes are held out
     run = tmp_path / "run"
+    # the shipped config as it is (benchmark: h36m), data.path = the build folder
     rc = main(["train", "--config", "configs/lift/h36m/semgcn.yaml", "--set", "train.max_steps=3",
-               "--set", "train.val_every_steps=3", "--set", f"data.path={path}", "--set", "train.num_threads=1",
+               "--set", "train.val_every_steps=3", "--set", f"data.path={lift_build}", "--set", "train.num_threads=1",
                "--out", str(run), "--no-progress"])
     assert rc == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test_gt"]["n"] == len(load_h36m_lift(path, "test", "gt"))  # the build's test split, not mocap-lift
+    # the final report carries the papers' tables (the build has a 2D file: gt and det)
+    assert metrics["h36m_gt"]["benchmark"] == "h36m" and metrics["h36m_det"]["setting"] == "det"
+    assert metrics["h36m_gt"]["n"] == metrics["test_gt"]["n"]
+    report = (run / "report.md").read_text()
+    assert "Human3.6M Protocols #1 and #2, gt 2D inputs" in report and "| 43.8 |" in report
     capsys.readouterr()
     assert main(["eval", "--checkpoint", str(run / "model.pt"), "--benchmark", "h36m", "--root", str(lift_build)]) == 0
     out = capsys.readouterr().out
@@ -238,6 +245,15 @@ def test_train_and_eval_end_to_end(lift_build, tmp_path, capsys):
                     "Sitting", "SittingD.", "Smoke", "Wait", "WalkD.", "Walk", "WalkT.", "Avg"]
     assert "#1 MPJPE, semgcn" in out and "#2 P-MPJPE, semgcn" in out
     assert "Zhao et al., CVPR'19 (SemGCN)" in out and "| 43.8 |" in out
+    # without --root (the build the model trained on), and without --benchmark (the model's: h36m)
+    assert main(["eval", "--checkpoint", str(run / "model.pt"), "--benchmark", "h36m", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(["eval", "--checkpoint", str(run), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert first["benchmark"] == again["benchmark"] == "h36m" and first["avg_mpjpe"] == again["avg_mpjpe"]
+    # the generic tables of the same test split are still there (--benchmark mocap-lift is the committed set)
+    assert main(["eval", "--checkpoint", str(run), "--benchmark", "mocap-lift", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] != first["n"]
     # JSON: the Avg is the mean of the action means (the papers'), test actions only
     assert main(["eval", "--checkpoint", "baseline", "--benchmark", "h36m", "--root", str(lift_build),
                  "--setting", "det", "--json"]) == 0
@@ -247,6 +263,10 @@ def test_train_and_eval_end_to_end(lift_build, tmp_path, capsys):
     assert abs(rep["avg_mpjpe"] - np.mean([rep["actions"][a]["mpjpe"] for a in acts])) < 1e-9
     assert rep["references"][0]["mpjpe"] == 62.9 and "not CPN" in rep["references"][0]["note"]
     assert rep["avg_p_mpjpe"] < rep["avg_mpjpe"]
+    # the modulated GCN's reference: the authors' README number, printed as given (38.25, not 38.2)
+    assert main(["eval", "--checkpoint", "modulated-gcn", "--benchmark", "h36m", "--root", str(lift_build)]) == 0
+    out = capsys.readouterr().out
+    assert "#1 reported: Zou & Tang, ICCV'21 (modulated GCN)" in out and "| 38.25 |" in out
 
 
 # ------------------------------------------------------------------------- forecasting
@@ -342,9 +362,57 @@ def test_forecast_build_and_sampling(forecast_tree, tmp_path, capsys):
 
     run = tmp_path / "run"
     assert main(["train", "--config", "configs/forecast/h36m/sts_gcn.yaml", "--set", "train.max_steps=2",
-                 "--set", "train.val_every_steps=2", "--set", f"data.path={out / 'h36m_forecast.npz'}",
+                 "--set", "train.val_every_steps=2", "--set", f"data.path={out}",
                  "--set", "train.num_threads=1", "--out", str(run), "--no-progress"]) == 0
-    assert json.loads((run / "metrics.json").read_text())["test_gt"]["n"] == 512
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test_gt"]["n"] == 512 and metrics["h36m_forecast_mao256"]["sampling"] == "mao256"
+    assert "### MPJPE averaged over the frames up to it" in (run / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(run), "--benchmark", "h36m-forecast", "--setting", "srnn8", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 16  # the build it trained on, 8 windows an action
+
+
+def test_benchmark_names_in_configs(lift_build, tmp_path, capsys):
+    """``benchmark: h36m`` / ``h36m-forecast`` need data.path to be a build of that kind (checked
+    before the run folder is touched); configs written before the names (mocap-lift + data.path of
+    a build) still train on the build."""
+    from posegraph.config import load_config
+
+    cfg = load_config("configs/lift/h36m/semgcn.yaml")
+    assert cfg["benchmark"] == "h36m" and cfg["task"] == "lift"
+    assert load_config("configs/forecast/h36m/sts_gcn.yaml")["benchmark"] == "h36m-forecast"
+    with pytest.raises(PosegraphError, match="data.path must name it"):
+        load_config("configs/lift/h36m/semgcn.yaml", ["data.path=null"])
+    with pytest.raises(PosegraphError, match="a lift model .'semgcn'. needs mocap-lift or h36m$"):
+        load_config("configs/lift/h36m/semgcn.yaml", ["benchmark=h36m-forecast"])
+
+    def one_line_error(*args, names=()):
+        capsys.readouterr()
+        assert main(list(args)) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error:"), err
+        for n in names:
+            assert str(n) in err, (n, err)
+
+    run = tmp_path / "run"
+    base = ["train", "--config", "configs/lift/h36m/semgcn.yaml", "--set", "train.max_steps=2", "--set",
+            "train.val_every_steps=2", "--set", "train.num_threads=1", "--no-progress", "--out", str(run)]
+    one_line_error(*base, "--set", f"data.path={tmp_path / 'nowhere'}", names=("data.path", "nowhere", "data build h36m"))
+    fc = tmp_path / "fc.npz"  # a forecasting build where a lifting one is wanted
+    np.savez(fc, kind=np.array("h36m-forecast"))
+    one_line_error(*base, "--set", f"data.path={fc}", names=("data.path", "fc.npz", "build of h36m-forecast"))
+    assert not run.exists()  # nothing written
+    # an older config: the lifting family plus data.path of the build
+    assert main([*base, "--set", "benchmark=mocap-lift", "--set", f"data.path={lift_build / 'h36m_lift.npz'}"]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["test_gt"]["n"] == len(load_h36m_lift(lift_build, "test", "gt")) and "h36m_gt" not in m
+    # eval: the four names, --root only with the Human3.6M ones
+    one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "h36m-lift",
+                   names=("mocap-lift, mocap-forecast, h36m, h36m-forecast",))
+    one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "mocap-lift", "--root", str(lift_build),
+                   names=("--root",))
+    one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "h36m-forecast", "--root", str(lift_build),
+                   names=("--root", "h36m_forecast.npz"))
 
 
 def _cli(*args):

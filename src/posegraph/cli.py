@@ -171,10 +171,10 @@ def train(config: Optional[Path] = typer.Option(None, help="YAML config, e.g. co
 
 @app.command("eval")
 def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. semgcn) or a model file / run dir."),
-          benchmark: Optional[str] = typer.Option(None, help="mocap-lift, mocap-forecast, h36m or h36m-forecast (with --root; default: the model's)."),
+          benchmark: Optional[str] = typer.Option(None, help="mocap-lift, mocap-forecast, h36m or h36m-forecast (with --root, or the build the model trained on; default: the model's)."),
           setting: str = typer.Option("gt", help="gt or noisy inputs (mocap-lift); h36m: gt, det (the --data-2d keypoints) or noisy; h36m-forecast: the test sampling mao256 (default), srnn8 or all."),
           data: Optional[Path] = typer.Option(None, help="Evaluate on a flat-layout .npz instead of the benchmark."),
-          root: Optional[Path] = typer.Option(None, help="--benchmark h36m / h36m-forecast: the folder `posegraph data build` wrote."),
+          root: Optional[Path] = typer.Option(None, help="--benchmark h36m / h36m-forecast: the folder `posegraph data build` wrote (default: the data.path of a model trained on that benchmark)."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else."),
           out: Optional[Path] = typer.Option(None, help="Also write report.md and report.json here (must be empty unless --overwrite)."),
           overwrite: bool = typer.Option(False, help="Write into a non-empty --out.")):
@@ -183,30 +183,43 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
     Examples:
       posegraph eval --checkpoint semgcn --setting noisy
       posegraph eval --checkpoint runs/baseline/model.pt --data my_test.npz --json
+      posegraph eval --checkpoint runs/h36m-semgcn --benchmark h36m --root h36m --setting det
     """
     from .evaluate import evaluate_benchmark, evaluate_file
     from .fileio import OutputDir
     from .metrics import report_to_markdown
     from .pipeline import load_model_file, resolve_checkpoint
 
+    known = ("mocap-lift", "mocap-forecast", "h36m", "h36m-forecast")
+    if benchmark is not None and benchmark not in known:
+        raise PosegraphError(f"unknown benchmark {benchmark!r}; known: {', '.join(known)}")
     if out is not None:
         OutputDir(out, overwrite).check()  # refuse before the evaluation runs
     pipe = load_model_file(resolve_checkpoint(checkpoint))
+    cfg = (getattr(pipe, "metadata", None) or {}).get("config") or {}
+    trained_on = cfg.get("benchmark") if isinstance(cfg, dict) else None
+    if benchmark is None and data is None and trained_on in ("h36m", "h36m-forecast"):
+        benchmark = trained_on  # a model trained on a Human3.6M build: the papers' tables by default
+    if root is not None and benchmark not in ("h36m", "h36m-forecast"):
+        raise PosegraphError(f"--root is for --benchmark h36m or h36m-forecast (a `posegraph data build` folder), "
+                             f"not {benchmark or 'the ' + pipe.task + ' model default'}")
     if benchmark in ("h36m", "h36m-forecast"):  # the papers' Human3.6M tables (posegraph.h36m_eval)
         from .h36m_eval import run_h36m_eval
 
+        if data is not None:
+            raise PosegraphError(f"--data evaluates a flat file; --benchmark {benchmark} reads --root (drop one)")
+        if root is None and trained_on == benchmark:  # the build the model trained on
+            root = (cfg.get("data") or {}).get("path")
         rep, md = run_h36m_eval(pipe, benchmark, root, setting)
         if out is not None:
             _write_reports(out, overwrite, rep, md)
         typer.echo(json.dumps(rep, default=float) if as_json else md)
         return
     if benchmark is not None:
-        want = {"mocap-lift": "lift", "mocap-forecast": "forecast"}.get(benchmark)
-        if want is None:
-            raise PosegraphError(f"unknown benchmark {benchmark!r}; known: mocap-lift, mocap-forecast")
+        want = {"mocap-lift": "lift", "mocap-forecast": "forecast"}[benchmark]
         if want != pipe.task:
             raise PosegraphError(f"{checkpoint} is a {pipe.task} model; it cannot be evaluated on {benchmark}")
-    rep = evaluate_file(pipe, data) if data is not None else evaluate_benchmark(pipe, setting)
+    rep = evaluate_file(pipe, data) if data is not None else evaluate_benchmark(pipe, setting, benchmark)
     title = f"{checkpoint} on {data if data is not None else (benchmark or pipe.task)} ({setting})"
     if out is not None:
         _write_reports(out, overwrite, rep, report_to_markdown(rep, title=title) + "\n")

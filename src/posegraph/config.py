@@ -1,7 +1,8 @@
 """Run configurations: YAML files checked against a typed schema before anything runs.
 
-A config has five sections: ``task`` ("lift" or "forecast"), ``benchmark`` ("mocap-lift" or
-"mocap-forecast"), ``model`` (a registered ``name``, its constructor ``kwargs``, and for a
+A config has five sections: ``task`` ("lift" or "forecast"), ``benchmark`` (:data:`BENCHMARK_TASK`:
+"mocap-lift" or "mocap-forecast", the committed benchmarks; "h36m" or "h36m-forecast", a
+Human3.6M build that ``data.path`` names), ``model`` (a registered ``name``, its constructor ``kwargs``, and for a
 SeS-GCN student its ``teacher`` and ``threshold``), ``data`` (normalisation and augmentation)
 and ``train`` (steps, optimiser, schedule, devices). :data:`DEFAULTS` fills what a file leaves
 out.
@@ -53,7 +54,13 @@ DEFAULTS: dict[str, Any] = {
               "early_stopping_patience": 0, "devices": 1, "accelerator": "auto", "strategy": "auto"},
 }
 
-BENCHMARK_TASK = {"mocap-lift": "lift", "mocap-forecast": "forecast"}
+#: benchmark name -> its task. ``h36m`` / ``h36m-forecast`` read the build that ``data.path``
+#: names (``posegraph data build h36m|h36m-forecast --out DIR``: DIR or the .npz in it); the
+#: ``mocap-*`` benchmarks read the committed files, or ``data.path`` when it is set (which may
+#: also be a Human3.6M build: what configs written before the ``h36m`` names did).
+BENCHMARK_TASK = {"mocap-lift": "lift", "mocap-forecast": "forecast", "h36m": "lift", "h36m-forecast": "forecast"}
+#: the Human3.6M benchmarks: they need ``data.path``.
+H36M_BENCHMARKS = ("h36m", "h36m-forecast")
 MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_NODES = 100_000
 MAX_YAML_DEPTH = 64
@@ -350,7 +357,7 @@ class TrainSection(_Section):
 
 class ConfigSchema(_Section):
     task: Literal["lift", "forecast"]
-    benchmark: Literal["mocap-lift", "mocap-forecast"]
+    benchmark: Literal["mocap-lift", "mocap-forecast", "h36m", "h36m-forecast"]
     model: ModelSection
     data: DataSection
     train: TrainSection
@@ -607,8 +614,14 @@ def _check_model(cfg: dict, layers: _Layers) -> None:
                              f"{mtask!r}, not {cfg['task']!r}")
     btask = BENCHMARK_TASK[cfg["benchmark"]]
     if btask != mtask:
+        fits = " or ".join(b for b, t in BENCHMARK_TASK.items() if t == mtask)
         raise PosegraphError(f"benchmark in {layers.where('benchmark')}: {cfg['benchmark']} is a {btask} benchmark; "
-                             f"a {mtask} model ({name!r}) needs mocap-{mtask}")
+                             f"a {mtask} model ({name!r}) needs {fits}")
+    if cfg["benchmark"] in H36M_BENCHMARKS and not (cfg.get("data") or {}).get("path"):
+        b = cfg["benchmark"]
+        raise PosegraphError(f"benchmark in {layers.where('benchmark')}: {b} reads a Human3.6M build, so data.path "
+                             f"must name it (the folder `posegraph data build {b} ... --out DIR` wrote, or the .npz "
+                             "in it; e.g. --set data.path=DIR)")
     cls = _REGISTRY[name]
     sig = inspect.signature(cls.__init__)
     params = {k: p for k, p in list(sig.parameters.items())[1:]

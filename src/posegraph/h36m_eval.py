@@ -19,12 +19,16 @@ from .evaluate import _to_model_joints, evaluate_forecast, run_batched
 from .metrics import mpjpe, p_mpjpe
 
 #: reported Protocol #1 averages (mm): model name -> [(paper, setting, MPJPE, note)].
-#: GraphMDN and the modulated GCN are left out on purpose: see docs/h36m.md.
+#: GraphMDN is left out on purpose (see docs/h36m.md); the modulated GCN's is the authors' README
+#: number for their ground-truth script's checkpoint (ZhimingZo/Modulated-GCN).
 LIFT_REFERENCES = {
     "baseline": [("Martinez et al., ICCV'17", "gt", 45.5, "ground-truth 2D"),
                  ("Martinez et al., ICCV'17", "det", 62.9, "their fine-tuned Stacked Hourglass detections, not CPN")],
     "semgcn": [("Zhao et al., CVPR'19 (SemGCN)", "gt", 43.8, "ground-truth 2D, with non-local blocks")],
     "global-node": [("Liu et al., ACCV'20 (global node)", "gt", 38.7, "ground-truth 2D")],
+    "modulated-gcn": [("Zou & Tang, ICCV'21 (modulated GCN)", "gt", 38.25,
+                       "ground-truth 2D, 16 joints; the authors' README for the released checkpoint of "
+                       "Modulated_GCN_gt/main_gcn.py (P-MPJPE 30.06)")],
 }
 #: reported forecasting numbers (mm) at 1000 ms, both the "averaged up to" variant.
 FORECAST_REFERENCES = [
@@ -36,6 +40,11 @@ HORIZONS_MS = (80, 160, 320, 400, 560, 1000)
 
 def _fmt(v) -> str:
     return "-" if v is None or not np.isfinite(v) else f"{v:.1f}"
+
+
+def _ref(v) -> str:
+    """A reported number as the paper (or README) gives it: 38.25 stays 38.25."""
+    return f"{v:g}"
 
 
 def _row(name, cells) -> str:
@@ -76,7 +85,7 @@ def h36m_lift_markdown(rep: dict, title: str | None = None) -> str:
     for key, name in (("mpjpe", f"#1 MPJPE, {rep['model']}"), ("p_mpjpe", f"#2 P-MPJPE, {rep['model']}")):
         rows.append(_row(name, [_fmt(rep["actions"][a][key]) for a in ACTIONS] + [_fmt(rep[f"avg_{key}"])]))
     for r in rep["references"]:
-        rows.append(_row(f"#1 reported: {r['paper']}", ["-"] * len(ACTIONS) + [_fmt(r["mpjpe"])]))
+        rows.append(_row(f"#1 reported: {r['paper']}", ["-"] * len(ACTIONS) + [_ref(r["mpjpe"])]))
     lines = [f"## {title}" if title else "## Human3.6M lifting", "",
              f"Test subjects S9 S11, every frame of the 4 cameras ({rep['n']} samples), {rep['setting']} 2D inputs, "
              f"errors in mm over the model's {rep['joints']} joints (pelvis-relative); Avg = mean of the action errors "
@@ -86,7 +95,7 @@ def h36m_lift_markdown(rep: dict, title: str | None = None) -> str:
         lines += ["", f"Actions without test samples in this build (Avg over the others): {', '.join(rep['missing_actions'])}."]
     if not rep["references"]:
         lines += ["", f"No reported number for {rep['model']} with {rep['setting']} inputs "
-                      "(GraphMDN and the modulated GCN are left out on purpose; see docs/h36m.md)."]
+                      "(GraphMDN's is left out on purpose; see docs/h36m.md)."]
     else:
         lines += ["", "Reported numbers: " + "; ".join(f"{r['paper']}: {r['note']}" for r in rep["references"]) + "."]
     return "\n".join(lines) + "\n"
@@ -125,7 +134,7 @@ def h36m_forecast_markdown(rep: dict, title: str | None = None) -> str:
         out.append(_row(f"**Average** ({rep['model']})", [str(rep["n"])] + [_fmt(rep["action_average"][var][h]) for h in hk]))
         if var == "mpjpe_upto":
             for r in rep["references"]:
-                out.append(_row(f"reported: {r['paper']}", ["-"] + ["-"] * (len(hk) - 1) + [_fmt(r["mpjpe_upto_1000"])]))
+                out.append(_row(f"reported: {r['paper']}", ["-"] + ["-"] * (len(hk) - 1) + [_ref(r["mpjpe_upto_1000"])]))
     out += ["", "Both papers' numbers are the *averaged up to* variant: their test code averages the error over "
                 "every predicted frame up to the horizon (STS-GCN's authors say so in FraLuca/STSGCN#12), over all 32 "
                 "joints of the skeleton (22 predicted, the rest copied or exact), 256 windows an action (mao256). "
@@ -135,11 +144,33 @@ def h36m_forecast_markdown(rep: dict, title: str | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def h36m_protocol_reports(pipe, benchmark: str, root) -> dict[str, tuple[dict, str]]:
+    """What a training run on ``benchmark`` h36m / h36m-forecast adds to its final report:
+    ``{"h36m_gt": ...}`` and, when the build has a 2D file, ``"h36m_det"`` (lifting), or
+    ``{"h36m_forecast_mao256": ...}`` (forecasting); each a (report, Markdown) pair."""
+    if benchmark == "h36m":
+        from .data.h36m import h36m_build_path
+
+        with np.load(h36m_build_path(root, "h36m"), allow_pickle=False) as z:
+            has_det = "has_det" in z.files and bool(z["has_det"])
+        settings = ["gt"] + (["det"] if has_det else [])
+        out = {}
+        for st in settings:
+            rep = evaluate_h36m_lift(pipe, root, st)
+            out[f"h36m_{st}"] = (rep, h36m_lift_markdown(rep, title=f"Human3.6M Protocols #1 and #2, {st} 2D inputs"))
+        return out
+    rep = evaluate_h36m_forecast(pipe, root, "mao256")
+    return {"h36m_forecast_mao256": (rep, h36m_forecast_markdown(rep, title="Human3.6M forecasting (mao256 test windows)"))}
+
+
 def run_h36m_eval(pipe, benchmark: str, root, setting: str | None = None) -> tuple[dict, str]:
     """The CLI's entry: (report, Markdown) for ``h36m`` (``setting`` gt/det/noisy) or
     ``h36m-forecast`` (``setting`` = test sampling: mao256, srnn8, all; ``gt`` means mao256)."""
     if root is None:
         raise PosegraphError(f"--benchmark {benchmark} needs --root DIR (the output of `posegraph data build {benchmark}`)")
+    from .data.h36m import h36m_build_path
+
+    root = h36m_build_path(root, benchmark, what="--root")
     if benchmark == "h36m":
         rep = evaluate_h36m_lift(pipe, root, setting or "gt")
         return rep, h36m_lift_markdown(rep)

@@ -280,6 +280,31 @@ def is_h36m_file(path, kind: str = KIND_LIFT) -> bool:
         return False
 
 
+def h36m_build_path(path, benchmark: str = "h36m", what: str = "data.path") -> Path:
+    """The build file that benchmark ``h36m`` (lifting) or ``h36m-forecast`` reads from ``path``
+    (the folder ``posegraph data build BENCHMARK --out DIR`` wrote, or the .npz in it); a
+    one-line :class:`PosegraphError` naming ``what`` when there is none or it is of the other kind."""
+    if benchmark not in ("h36m", "h36m-forecast"):
+        raise PosegraphError(f"not a Human3.6M benchmark: {benchmark!r} (h36m or h36m-forecast)")
+    if path is None:
+        raise PosegraphError(f"benchmark {benchmark} needs {what}: the folder `posegraph data build {benchmark} ... "
+                             "--out DIR` wrote")
+    kind = KIND_LIFT if benchmark == "h36m" else "h36m-forecast"
+    name = LIFT_FILE if benchmark == "h36m" else "h36m_forecast.npz"
+    p = Path(path)
+    f = p / name if p.is_dir() else p
+    if not f.is_file():
+        raise PosegraphError(f"{what} {path}: no {name} there (benchmark {benchmark}: run "
+                             f"`posegraph data build {benchmark} ... --out DIR` first and point {what} at DIR)")
+    if not is_h36m_file(f, kind):
+        other = "h36m-forecast" if benchmark == "h36m" else "h36m"
+        hint = (f"; it is a build of {other}" if is_h36m_file(f, KIND_LIFT if other == "h36m" else "h36m-forecast")
+                else "")
+        raise PosegraphError(f"{what} {f}: not a Human3.6M {'lifting' if benchmark == 'h36m' else 'forecasting'} "
+                             f"build (benchmark {benchmark} reads what `posegraph data build {benchmark}` writes){hint}")
+    return f
+
+
 def _read(path: Path) -> dict:
     from ..io.npzfile import read_npz
 

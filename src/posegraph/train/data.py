@@ -134,6 +134,20 @@ class ForecastTensors:
         return {"x": w[:, :self.past], "y": w[:, self.past:]}
 
 
+def benchmark_data_path(cfg: dict):
+    """The file a config trains on: for ``h36m`` / ``h36m-forecast``, the Human3.6M build that
+    ``data.path`` names (checked: a folder or file of that kind); for ``mocap-*``, ``data.path``
+    as given (None: the committed benchmark)."""
+    from ..config import H36M_BENCHMARKS
+
+    path = (cfg.get("data") or {}).get("path")
+    if cfg.get("benchmark") in H36M_BENCHMARKS:
+        from ..data.h36m import h36m_build_path
+
+        return h36m_build_path(path, cfg["benchmark"])
+    return path
+
+
 def lift_training_data(skeleton: Skeleton, path=None, world: bool = False) -> tuple[LiftTensors, LiftTensors]:
     """(train, validation) of ``mocap-lift``: validation = whole held-out training takes.
 

@@ -25,7 +25,7 @@ from ..config import check_saved_config, read_yaml_file, validate_config
 from ..errors import PosegraphError
 from ..fileio import OutputDir, ensure_empty_dir, save_json, write_text
 from ..pipeline import load_model_file, save_model_file
-from .data import IndexBatches, ResumableLoader, forecast_training_data, lift_training_data
+from .data import IndexBatches, ResumableLoader, benchmark_data_path, forecast_training_data, lift_training_data
 from .module import AtomicCheckpointIO, PoseModule
 
 warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
@@ -41,10 +41,11 @@ def _loaders(module: PoseModule, cfg: dict):
     t = cfg["train"]
     sk = module.pipeline.skeleton
     d = cfg.get("data", {})
+    path = benchmark_data_path(cfg)
     if module.task == "lift":
-        train, val = lift_training_data(sk, d.get("path"), world=bool(d.get("random_cameras")))
+        train, val = lift_training_data(sk, path, world=bool(d.get("random_cameras")))
     else:
-        train, val = forecast_training_data(sk, d.get("path"))
+        train, val = forecast_training_data(sk, path)
     tb = IndexBatches(len(train), train.gather, int(t["batch_size"]), shuffle=True, seed=int(t["seed"]))
     vb = IndexBatches(len(val), val.gather, 8192, shuffle=False, drop_last=False)
     module.train_batches = tb
@@ -407,6 +408,12 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
             rep = evaluate_benchmark(pipe, s)
             metrics[f"test_{s}"] = rep
             md.append(report_to_markdown(rep, title=f"test, {s} inputs"))
+        if cfg["benchmark"] in ("h36m", "h36m-forecast"):  # the papers' tables, as `posegraph eval --benchmark`
+            from ..h36m_eval import h36m_protocol_reports
+
+            for key, (rep, text) in h36m_protocol_reports(pipe, cfg["benchmark"], benchmark_data_path(cfg)).items():
+                metrics[key] = rep
+                md.append(text.rstrip())
     with OutputDir(out, overwrite=True) as final:  # report.md, model.pt, metrics.json: one set
         d = final.begin()
         if evaluate:
