@@ -13,31 +13,12 @@ from torch.nn import functional as F
 
 from ..errors import ShapeError
 from ..nn.batch_norm import batch_norm_last, bn_scale_shift
-from ..nn.decoupled_conv import DecoupledGraphConv
-from ..nn.graph_conv import GraphConv, batch_major
-from ..nn.modulated_conv import ModulatedGraphConv
+from ..nn.graph_conv import batch_major
+from ..nn.layers import make_graph_conv
 from ..nn.non_local import NonLocalBlock, default_joint_groups
-from ..nn.semantic_conv import SemGraphConv
 from ..skeleton import get_skeleton
 
-__all__ = ["LiftingModel", "make_conv", "ConvBNReLU", "ResBlock", "ResGCNBackbone", "mpjpe"]
-
-CONVS = ("vanilla", "decoupled", "semantic", "semantic_cw", "modulated")
-
-
-def make_conv(kind: str, in_features: int, out_features: int, adjacency) -> nn.Module:
-    """A graph convolution of type ``kind`` (one of :data:`CONVS`)."""
-    if kind == "vanilla":
-        return GraphConv(in_features, out_features, adjacency)
-    if kind == "decoupled":
-        return DecoupledGraphConv(in_features, out_features, adjacency)
-    if kind == "semantic":
-        return SemGraphConv(in_features, out_features, adjacency)
-    if kind == "semantic_cw":
-        return SemGraphConv(in_features, out_features, adjacency, channel_wise=True)
-    if kind == "modulated":
-        return ModulatedGraphConv(in_features, out_features, adjacency)
-    raise ValueError(f"conv must be one of {', '.join(CONVS)}, not {kind!r}")
+__all__ = ["LiftingModel", "ConvBNReLU", "ResBlock", "ResGCNBackbone", "mpjpe"]
 
 
 def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -102,8 +83,8 @@ class ResBlock(nn.Module):
 
     def __init__(self, kind: str, channels: int, adjacency, dropout: float | None = None):
         super().__init__()
-        self.layer1 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
-        self.layer2 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
+        self.layer1 = ConvBNReLU(make_graph_conv(kind, channels, channels, adjacency), channels, dropout)
+        self.layer2 = ConvBNReLU(make_graph_conv(kind, channels, channels, adjacency), channels, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return batch_major(self.forward_jm, x)
@@ -122,7 +103,7 @@ class ResGCNBackbone(nn.Module):
                  num_blocks: int = 4, non_local: bool = False, dropout: float | None = None):
         super().__init__()
         sk = get_skeleton(skeleton)
-        layers: list[nn.Module] = [ConvBNReLU(make_conv(conv, in_features, hidden, sk), hidden, dropout)]
+        layers: list[nn.Module] = [ConvBNReLU(make_graph_conv(conv, in_features, hidden, sk), hidden, dropout)]
         groups = default_joint_groups(sk) if non_local else None
         if non_local:
             layers.append(NonLocalBlock(hidden, groups))

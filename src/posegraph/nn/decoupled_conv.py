@@ -14,7 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
+from .graph_conv import as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
+from .inits import bias_uniform, xavier
 
 __all__ = ["DecoupledGraphConv"]
 
@@ -30,9 +31,9 @@ class DecoupledGraphConv(nn.Module):
         eye = torch.eye(A.shape[0])
         self.register_buffer("adj_self", torch.diagonal(A).unsqueeze(-1).clone())  # (J, 1)
         self.register_buffer("adj_nbr", A * (1 - eye))  # (J, J)
-        self.Q = _xavier(in_features, out_features, gain=1.414)
-        self.W = _xavier(in_features, out_features, gain=1.414)
-        self.bias = _bias(out_features, bias)
+        self.Q = xavier(in_features, out_features, gain=1.414)
+        self.W = xavier(in_features, out_features, gain=1.414)
+        self.bias = bias_uniform(out_features, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return batch_major(self.forward_jm, x)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, graph_mix, normalize_adjacency, scale_output_
+from .graph_conv import as_adjacency, graph_mix, normalize_adjacency, scale_output_
+from .inits import bias_uniform, xavier
 
 __all__ = ["GlobalNodeConv"]
 
@@ -41,15 +42,15 @@ class GlobalNodeConv(nn.Module):
         eye = torch.eye(A.shape[0])
         self.register_buffer("adj_self", torch.diagonal(A).unsqueeze(-1).clone())
         self.register_buffer("adj_nbr", A * (1 - eye))
-        self.Q = _xavier(in_features, out_features, gain=1.414)
-        self.W = _xavier(in_features, out_features, gain=1.414)
-        self.T = _xavier(in_features, out_features, gain=1.414)
-        self.bias = _bias(out_features, bias)
+        self.Q = xavier(in_features, out_features, gain=1.414)
+        self.W = xavier(in_features, out_features, gain=1.414)
+        self.T = xavier(in_features, out_features, gain=1.414)
+        self.bias = bias_uniform(out_features, bias)
         self.update_global = bool(update_global)
         if self.update_global:
-            self.R = _xavier(in_features, out_features, gain=1.414)
-            self.S = _xavier(in_features, out_features, gain=1.414)
-            self.bias_global = _bias(out_features, bias)
+            self.R = xavier(in_features, out_features, gain=1.414)
+            self.S = xavier(in_features, out_features, gain=1.414)
+            self.bias_global = bias_uniform(out_features, bias)
 
     def forward(self, x: torch.Tensor, u: torch.Tensor | None = None):
         local, glob = self.forward_jm(x.transpose(0, 1), u)
