@@ -17,6 +17,7 @@ from ..nn.graph_conv import batch_major
 from ..nn.layers import make_graph_conv
 from ..nn.non_local import NonLocalBlock, default_joint_groups
 from ..skeleton import get_skeleton
+from .contract import PoseModel, pose_of
 
 __all__ = ["LiftingModel", "ConvBNReLU", "ResBlock", "ResGCNBackbone", "mpjpe"]
 
@@ -26,7 +27,7 @@ def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(pred - target, dim=-1).mean()
 
 
-class LiftingModel(nn.Module):
+class LiftingModel(PoseModel):
     """Base class: skeleton handling, input checks, default MSE loss."""
 
     def __init__(self, skeleton="h36m16"):
@@ -42,9 +43,7 @@ class LiftingModel(nn.Module):
             raise ShapeError(f"{type(self).__name__} expects (B, {self.num_joints}, 2) input, "
                              f"got {tuple(x.shape)}")
 
-    @staticmethod
-    def _pose(out) -> torch.Tensor:
-        return out["pose"] if isinstance(out, dict) else out
+    _pose = staticmethod(pose_of)
 
     def loss(self, out, target: torch.Tensor):
         pose = self._pose(out)
