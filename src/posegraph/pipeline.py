@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckpointError, PosegraphError
 from .fileio import atomic_path
 from .models import build_model, model_task, pose_of

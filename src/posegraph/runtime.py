@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckpointError, PosegraphError, ShapeError
 from .fileio import atomic_path
 from .flops import example_input

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from .. import __version__
+from .._version import __version__
 from ..models.contract import pose_of
 from ..pipeline import MODEL_FORMAT, MODEL_FORMAT_VERSION, Pipeline
 from ..tasks import get_task
