@@ -23,19 +23,15 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from catalogue import LIFTERS, SHIPPED_GRAPH_LIFTERS  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
 RUNS = REPO / "runs" / "long"
 
-# (table, row id, label, config, shipped name or None)
-ROWS = [
-    ("long", "baseline", "Martinez et al. baseline (shipped `baseline`)", "configs/lift/baseline.yaml", "baseline"),
-    ("long", "semgcn", "SemGCN (shipped `semgcn`)", "configs/lift/semgcn.yaml", "semgcn"),
-    ("long", "graphmdn", "GraphMDN, pose level, M=5: mean (shipped `graphmdn`)", "configs/lift/graphmdn.yaml", "graphmdn"),
-    ("long", "modulated-gcn", "Modulated GCN (shipped `modulated-gcn`)", "configs/lift/modulated_gcn.yaml", "modulated-gcn"),
-    ("long", "decoupled-wide", "Decoupled GCN, 202 channels (the global node's size)", "configs/lift/decoupled_wide.yaml", None),
-    ("long", "global-node", "Global node + action classification K=100 (shipped `global-node`)", "configs/lift/global_node.yaml", "global-node"),
-]
+# (table, row id, label, config, shipped name or None): one row per entry of catalogue.LIFTERS
+ROWS = [("long", m.row, m.label, m.config, m.shipped) for m in LIFTERS]
 LONG_TITLE = "1. The shipped lifters on the long protocol"
 # rows trained with the current code on session 2's short protocol: like-for-like checks of the fixes
 SHORT_FIXED = [
@@ -330,7 +326,7 @@ def findings(results: dict, short: dict) -> list[str]:
         out.append(f"- GraphMDN reports its oracle hypothesis well below its mean: oracle {g['mpjpe_oracle']:.1f} mm vs "
                    f"mean {g['mpjpe']:.1f} mm in table 1 ({gain:.1f}% lower).")
     results = long_rows
-    graph = [rid for rid in ("semgcn", "graphmdn", "modulated-gcn", "global-node") if rid in results]
+    graph = [rid for rid in SHIPPED_GRAPH_LIFTERS if rid in results]
     if graph:
         worst = max(graph, key=lambda r: results[r]["gt"]["mpjpe"])
         out.append(f"- Against the official SemGCN code on these samples ({OFFICIAL_SEMGCN_MM} mm): the worst shipped graph "

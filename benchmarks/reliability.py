@@ -2,11 +2,11 @@
 
 Writes benchmarks/results/reliability.md and reliability.json:
 
-1. **Bad inputs.** Every bad-input class of ``tests/test_fuzz_inputs.py`` (keypoint COCO JSON,
-   OpenPose folder, npz, CSV; lifting/forecasting sample npz; benchmark files; forecasting
-   npz input; model files, damaged bytes and damaged contents), run through the same
-   generators with more examples. Each case ends ``ok`` (a valid result), ``error`` (a
-   one-line :class:`PosegraphError`) or ``UNEXPECTED`` (any other exception, a hang, a NaN:
+1. **Bad inputs.** Every bad-input class of ``src/posegraph/testing/fuzz.py`` (the generators
+   of ``tests/test_fuzz_inputs.py``: keypoint COCO JSON, OpenPose folder, npz, CSV;
+   lifting/forecasting sample npz; benchmark files; forecasting npz input; model files,
+   damaged bytes and damaged contents), run with more examples. Each case ends ``ok`` (a
+   valid result), ``error`` (a one-line :class:`PosegraphError`) or ``UNEXPECTED`` (any other exception, a hang, a NaN:
    a bug). With ``--baseline-src DIR`` the same cases also run against another source tree
    (e.g. ``git archive HEAD src``, the code before the reader fixes) to show what was fixed.
 2. **Kill and resume.** An uninterrupted short training of ``configs/lift/baseline.yaml`` and
@@ -51,13 +51,24 @@ sys.path.insert(0, str(REPO / "tests"))
 # 1. Bad inputs
 # ---------------------------------------------------------------------------------------
 
+def _fuzz_module():
+    """This checkout's ``posegraph/testing/fuzz.py``, loaded by path: with ``--baseline-src`` the
+    same generators run against another source tree (which may not have them)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("posegraph_fuzz", REPO / "src/posegraph/testing/fuzz.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def fuzz_counts(examples: int, seed: int = 0) -> dict:
     """Run every bad-input class for ``examples`` generated cases; count the outcomes."""
     import numpy as np
     import torch
     from hypothesis import HealthCheck, given, settings
 
-    import test_fuzz_inputs as tf
+    tf = _fuzz_module()
 
     torch.set_num_threads(1)
     np.seterr(all="ignore")
@@ -697,7 +708,7 @@ def markdown(rep: dict) -> str:
     if "fuzz" in rep:
         base = rep.get("fuzz_baseline")
         L += ["## 1. Bad inputs", "",
-              "Every case is a generated malformed input (`tests/test_fuzz_inputs.py` generators: byte "
+              "Every case is a generated malformed input (`posegraph.testing.fuzz` generators: byte "
               "truncations/flips/insertions/line edits, zip-member damage, dropped/replaced/recast/reshaped "
               "npz arrays with NaN/inf/huge values, JSON structure edits, CSV cell edits, model-file key/"
               "version/config/skeleton/weight edits). Outcomes: `ok` = valid result (finite, consistent); "

@@ -11,6 +11,7 @@ import torch
 from posegraph.nn.decoupled_conv import DecoupledGraphConv
 from posegraph.nn.global_node_conv import GlobalNodeConv
 from posegraph.nn.graph_conv import GraphConv, as_adjacency
+from posegraph.nn.layers import GRAPH_CONVS, GraphLayer, make_graph_conv
 from posegraph.nn.mdn_head import (MDNHead, mdn_nll, sample_poses, select_highest, select_mean,
                                    select_oracle)
 from posegraph.nn.modulated_conv import ModulatedGraphConv
@@ -49,24 +50,11 @@ def randomize(layer: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 def make(kind: str, A: np.ndarray, cin: int = 3, cout: int = 4, seed: int = 0):
     torch.manual_seed(seed)
-    if kind == "vanilla":
-        layer = GraphConv(cin, cout, A)
-    elif kind == "decoupled":
-        layer = DecoupledGraphConv(cin, cout, A)
-    elif kind == "semantic":
-        layer = SemGraphConv(cin, cout, A)
-    elif kind == "semantic_cw":
-        layer = SemGraphConv(cin, cout, A, channel_wise=True)
-    elif kind == "modulated":
-        layer = ModulatedGraphConv(cin, cout, A)
-    elif kind == "global":
-        layer = GlobalNodeConv(cin, cout, A)
-    else:
-        raise ValueError(kind)
-    return randomize(layer.double(), seed)
+    return randomize(LAYERS[kind](cin, cout, A).double(), seed)
 
 
-KINDS = ["vanilla", "decoupled", "semantic", "semantic_cw", "modulated", "global"]
+LAYERS = {**GRAPH_CONVS, "global": GlobalNodeConv}
+KINDS = list(LAYERS)
 
 
 # ----------------------------------------------------------------------------- references
@@ -162,7 +150,23 @@ def ref_non_local(block, x, groups):
     return z + x
 
 
+REFERENCES = {"vanilla": ref_vanilla, "decoupled": ref_decoupled, "semantic": ref_semantic,
+              "semantic_cw": ref_semantic, "modulated": ref_modulated}
+"""The edge-by-edge reference of every layer of the name table (a new layer needs one)."""
+
+
 # ----------------------------------------------------------------------------- tests
+
+def test_layer_table_keeps_the_graph_layer_contract():
+    assert set(REFERENCES) == set(GRAPH_CONVS)
+    for kind in GRAPH_CONVS:
+        layer = make_graph_conv(kind, 3, 4, H16)
+        assert isinstance(layer, GraphLayer), kind
+        x = torch.randn(2, 16, 3)
+        torch.testing.assert_close(layer(x), layer.forward_jm(x.transpose(0, 1)).transpose(0, 1))
+    with pytest.raises(ValueError, match="conv must be one of"):
+        make_graph_conv("nope", 3, 4, H16)
+
 
 @pytest.mark.parametrize("graph", list(GRAPHS))
 @pytest.mark.parametrize("kind", KINDS)
@@ -182,8 +186,7 @@ def test_layer_matches_edge_reference(kind, graph):
             torch.testing.assert_close(got0_u, want0_u)
         else:
             got = layer(x)
-            want = {"vanilla": ref_vanilla, "decoupled": ref_decoupled, "semantic": ref_semantic,
-                    "semantic_cw": ref_semantic, "modulated": ref_modulated}[kind](layer, A, x)
+            want = REFERENCES[kind](layer, A, x)
     torch.testing.assert_close(got, want)
 
 

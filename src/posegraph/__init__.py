@@ -9,7 +9,7 @@ Modules: :mod:`posegraph.skeleton`, :mod:`posegraph.io`, :mod:`posegraph.geometr
 :mod:`posegraph.train`, :mod:`posegraph.viz`.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def pretrained(name: str, map_location="cpu"):

@@ -78,11 +78,9 @@ def flops_by_module(model: nn.Module, *inputs, depth: int = 2) -> dict[str, int]
 
 def example_input(pipe, batch: int = 1) -> torch.Tensor:
     """A zero input of the right shape for a :class:`~posegraph.pipeline.Pipeline`."""
-    J = pipe.skeleton.num_joints
-    if pipe.task == "lift":
-        return torch.zeros(batch, J, 2)
-    frames = int(getattr(pipe.model, "input_frames", pipe.model_kwargs.get("input_frames", 10)))
-    return torch.zeros(batch, frames, J, 3)
+    from .tasks import get_task
+
+    return get_task(pipe.task).example_input(pipe, batch)
 
 
 def pipeline_flops(pipe, batch: int = 1) -> float:

@@ -53,10 +53,11 @@ import numpy as np
 
 from .errors import PosegraphError, ShapeError
 from .fileio import save_json_stream, save_npz, writes_output_dir
+from .geometry import MOCAP_LIFT
 
 __all__ = ["lift_input", "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
 
-TRAIN_FOCAL_PER_WIDTH = 1.145
+TRAIN_FOCAL_PER_WIDTH = MOCAP_LIFT["focal"] / MOCAP_LIFT["width"]  # 1.145
 """The training camera's focal length over its image width (1000x1000 images, f = 1145)."""
 
 CHUNK_FRAMES = 4096

@@ -20,13 +20,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckpointError, PosegraphError
 from .fileio import atomic_path
-from .models import build_model, model_task
+from .models import build_model, model_task, pose_of
 from .nn.batch_norm import fold_batch_norms
 from .nn.graph_conv import freeze_inference_caches
 from .skeleton import Skeleton, get_skeleton
+from .tasks import get_task
 
 MODEL_FORMAT = "posegraph-model"
 MODEL_FORMAT_VERSION = 1
@@ -76,9 +77,9 @@ class Pipeline(nn.Module):
         self.model = build_model(model_name, **self.model_kwargs)
         self.skeleton: Skeleton = get_skeleton(getattr(self.model, "skeleton", self.model_kwargs.get("skeleton", "h36m17")))
         J = self.skeleton.num_joints
-        dims = (2, 3) if self.task == "lift" else (3, 3)
-        self.in_norm = Normalizer((J, dims[0]))
-        self.out_norm = Normalizer((J, dims[1]))
+        task = get_task(self.task)
+        self.in_norm = Normalizer((J, task.input_coords))
+        self.out_norm = Normalizer((J, task.output_coords))
 
     def raw(self, x: torch.Tensor):
         """The model's output in normalised units (for the loss)."""
@@ -141,8 +142,7 @@ class Pipeline(nn.Module):
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """The point prediction only (``pose`` of a dict output)."""
-        out = self(x)
-        return out["pose"] if isinstance(out, dict) else out
+        return pose_of(self(x))
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())

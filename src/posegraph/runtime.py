@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckpointError, PosegraphError, ShapeError
 from .fileio import atomic_path
 from .flops import example_input
+from .tasks import get_task
 
 __all__ = ["export_onnx", "OnnxPredictor", "TorchPredictor", "make_predictor", "onnx_metadata",
            "output_names", "input_name", "BACKENDS", "DEFAULT_OPSET"]
@@ -39,15 +40,7 @@ __all__ = ["export_onnx", "OnnxPredictor", "TorchPredictor", "make_predictor", "
 DEFAULT_OPSET = 17
 BACKENDS = ("torch", "onnx", "compile")
 
-_INPUT_NAME = {"lift": "keypoints_2d", "forecast": "past_poses"}
-_INPUT_MEANING = {
-    "lift": "(batch, J, 2) float32: 2D joints in normalised screen coordinates "
-            "(pixels / image_width * 2 - [1, image_height / image_width]), the model's joint order",
-    "forecast": "(batch, T_in, J, 3) float32: the observed 3D poses in metres, oldest frame first",
-}
-_OUTPUT_MEANING = {
-    "pose": {"lift": "(batch, J, 3) float32: 3D joints in metres, camera frame, root(pelvis)-relative",
-             "forecast": "(batch, T_out, J, 3) float32: the forecast 3D poses in metres"},
+_OUTPUT_MEANING = {  # "pose" is the task's (posegraph.tasks.Task.pose_meaning)
     "pose_highest": "(batch, J, 3) float32 metres: per joint the mixture kernel of highest weight",
     "hypotheses": "(batch, M, J, 3) float32 metres: the mixture kernels' means",
     "weights": "(batch, J, M) float32: mixing weights (sum to 1 over M)",
@@ -61,7 +54,7 @@ _OUTPUT_MEANING = {
 
 
 def input_name(pipe) -> str:
-    return _INPUT_NAME[pipe.task]
+    return get_task(pipe.task).onnx_input_name
 
 
 
@@ -99,10 +92,10 @@ class _TupleOutputs(nn.Module):
 def onnx_metadata(pipe, opset: int = DEFAULT_OPSET, names: list[str] | None = None) -> dict[str, str]:
     """The ``posegraph.*`` key/value strings stored in an exported model's ``metadata_props``."""
     names = names or output_names(pipe)
+    task = get_task(pipe.task)
     meanings = {}
     for k in names:
-        m = _OUTPUT_MEANING.get(k, "float32, see the model's documentation")
-        meanings[k] = m[pipe.task] if isinstance(m, dict) else m
+        meanings[k] = task.pose_meaning if k == "pose" else _OUTPUT_MEANING.get(k, "float32, see the model's documentation")
     meta = {
         "posegraph.format": "posegraph-onnx",
         "posegraph.task": pipe.task,
@@ -111,10 +104,9 @@ def onnx_metadata(pipe, opset: int = DEFAULT_OPSET, names: list[str] | None = No
         "posegraph.skeleton": pipe.skeleton.name,
         "posegraph.joints": json.dumps(list(pipe.skeleton.joints)),
         "posegraph.parents": json.dumps(list(pipe.skeleton.parents)),
-        "posegraph.input": json.dumps({input_name(pipe): _INPUT_MEANING[pipe.task]}),
+        "posegraph.input": json.dumps({input_name(pipe): task.input_meaning}),
         "posegraph.outputs": json.dumps(meanings),
-        "posegraph.units": "metres (3D), normalised screen coordinates (2D input)" if pipe.task == "lift"
-                           else "metres",
+        "posegraph.units": task.units,
         "posegraph.normalization": "included (input standardisation and output de-standardisation are in the graph)",
         "posegraph.library_version": __version__,
         "posegraph.opset": str(int(opset)),
@@ -241,7 +233,7 @@ class TorchPredictor:
         self.pipe = pipe
         self.task = pipe.task
         self.joints = list(pipe.skeleton.joints)
-        self.input_rank = 3 if pipe.task == "lift" else 4
+        self.input_rank = get_task(pipe.task).input_rank
         if threads is not None:
             torch.set_num_threads(int(threads))
         self.fn: Callable = pipe

@@ -13,31 +13,13 @@ from torch.nn import functional as F
 
 from ..errors import ShapeError
 from ..nn.batch_norm import batch_norm_last, bn_scale_shift
-from ..nn.decoupled_conv import DecoupledGraphConv
-from ..nn.graph_conv import GraphConv, batch_major
-from ..nn.modulated_conv import ModulatedGraphConv
+from ..nn.graph_conv import batch_major
+from ..nn.layers import make_graph_conv
 from ..nn.non_local import NonLocalBlock, default_joint_groups
-from ..nn.semantic_conv import SemGraphConv
 from ..skeleton import get_skeleton
+from .contract import PoseModel, pose_of
 
-__all__ = ["LiftingModel", "make_conv", "ConvBNReLU", "ResBlock", "ResGCNBackbone", "mpjpe"]
-
-CONVS = ("vanilla", "decoupled", "semantic", "semantic_cw", "modulated")
-
-
-def make_conv(kind: str, in_features: int, out_features: int, adjacency) -> nn.Module:
-    """A graph convolution of type ``kind`` (one of :data:`CONVS`)."""
-    if kind == "vanilla":
-        return GraphConv(in_features, out_features, adjacency)
-    if kind == "decoupled":
-        return DecoupledGraphConv(in_features, out_features, adjacency)
-    if kind == "semantic":
-        return SemGraphConv(in_features, out_features, adjacency)
-    if kind == "semantic_cw":
-        return SemGraphConv(in_features, out_features, adjacency, channel_wise=True)
-    if kind == "modulated":
-        return ModulatedGraphConv(in_features, out_features, adjacency)
-    raise ValueError(f"conv must be one of {', '.join(CONVS)}, not {kind!r}")
+__all__ = ["LiftingModel", "ConvBNReLU", "ResBlock", "ResGCNBackbone", "mpjpe"]
 
 
 def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -45,7 +27,7 @@ def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(pred - target, dim=-1).mean()
 
 
-class LiftingModel(nn.Module):
+class LiftingModel(PoseModel):
     """Base class: skeleton handling, input checks, default MSE loss."""
 
     def __init__(self, skeleton="h36m16"):
@@ -61,9 +43,7 @@ class LiftingModel(nn.Module):
             raise ShapeError(f"{type(self).__name__} expects (B, {self.num_joints}, 2) input, "
                              f"got {tuple(x.shape)}")
 
-    @staticmethod
-    def _pose(out) -> torch.Tensor:
-        return out["pose"] if isinstance(out, dict) else out
+    _pose = staticmethod(pose_of)
 
     def loss(self, out, target: torch.Tensor):
         pose = self._pose(out)
@@ -102,8 +82,8 @@ class ResBlock(nn.Module):
 
     def __init__(self, kind: str, channels: int, adjacency, dropout: float | None = None):
         super().__init__()
-        self.layer1 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
-        self.layer2 = ConvBNReLU(make_conv(kind, channels, channels, adjacency), channels, dropout)
+        self.layer1 = ConvBNReLU(make_graph_conv(kind, channels, channels, adjacency), channels, dropout)
+        self.layer2 = ConvBNReLU(make_graph_conv(kind, channels, channels, adjacency), channels, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return batch_major(self.forward_jm, x)
@@ -122,7 +102,7 @@ class ResGCNBackbone(nn.Module):
                  num_blocks: int = 4, non_local: bool = False, dropout: float | None = None):
         super().__init__()
         sk = get_skeleton(skeleton)
-        layers: list[nn.Module] = [ConvBNReLU(make_conv(conv, in_features, hidden, sk), hidden, dropout)]
+        layers: list[nn.Module] = [ConvBNReLU(make_graph_conv(conv, in_features, hidden, sk), hidden, dropout)]
         groups = default_joint_groups(sk) if non_local else None
         if non_local:
             layers.append(NonLocalBlock(hidden, groups))

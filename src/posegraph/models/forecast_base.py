@@ -13,6 +13,7 @@ from ..errors import ShapeError
 from ..nn.space_time_conv import SpaceTimeAdjacency, SpaceTimeGraphConv
 from ..nn.temporal_decoder import TemporalConvDecoder
 from ..skeleton import get_skeleton
+from .contract import PoseModel
 
 __all__ = ["mpjpe", "yaw_matrices", "heading_rotation", "SpaceTimeForecaster"]
 
@@ -44,7 +45,7 @@ def heading_rotation(x: torch.Tensor, l_hip: int, r_hip: int) -> torch.Tensor:
     return yaw_matrices(c, s)
 
 
-class SpaceTimeForecaster(nn.Module):
+class SpaceTimeForecaster(PoseModel):
     r"""Encoder of space-time separable graph convolutions + temporal convolutional decoder.
 
     ``channels`` lists the hidden widths; the encoder is ``coords -> channels... -> coords``.

@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from .base import LiftingModel, ResGCNBackbone, make_conv, mpjpe
+from ..nn.layers import make_graph_conv
+from .base import LiftingModel, ResGCNBackbone, mpjpe
 from .registry import register_model
 
 __all__ = ["ModulatedGCN"]
@@ -31,7 +32,7 @@ class ModulatedGCN(LiftingModel):
         super().__init__(skeleton)
         self.l1_weight = float(l1_weight)
         self.backbone = ResGCNBackbone(self.skeleton, "modulated", 2, hidden, num_blocks, non_local, dropout)
-        self.output = make_conv("modulated", hidden, 3, self.skeleton)
+        self.output = make_graph_conv("modulated", hidden, 3, self.skeleton)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)

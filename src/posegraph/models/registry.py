@@ -9,17 +9,22 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import PosegraphError
+from ..tasks import TASKS
+from .contract import PoseModel
 
 _REGISTRY: dict[str, Callable] = {}
 _TASKS: dict[str, str] = {}
 
 
 def register_model(name: str, task: str):
-    """Class decorator: register a model under ``name`` for ``task`` ("lift" or "forecast")."""
-    if task not in ("lift", "forecast"):
-        raise ValueError(task)
+    """Class decorator: register a :class:`~posegraph.models.contract.PoseModel` subclass under
+    ``name`` for ``task`` (a key of :data:`posegraph.tasks.TASKS`: "lift" or "forecast")."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
 
     def deco(cls):
+        if not (isinstance(cls, type) and issubclass(cls, PoseModel)):
+            raise TypeError(f"model {name!r}: {cls!r} is not a PoseModel subclass")
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise ValueError(f"model {name!r} registered twice")
         _REGISTRY[name] = cls

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .base import LiftingModel, ResGCNBackbone, make_conv
+from ..nn.layers import make_graph_conv
+from .base import LiftingModel, ResGCNBackbone
 from .registry import register_model
 
 __all__ = ["ResGCN"]
@@ -24,7 +25,7 @@ class ResGCN(LiftingModel):
                  non_local: bool = False, dropout: float | None = None):
         super().__init__(skeleton)
         self.backbone = ResGCNBackbone(self.skeleton, conv, 2, hidden, num_blocks, non_local, dropout)
-        self.output = make_conv(conv, hidden, 3, self.skeleton)
+        self.output = make_graph_conv(conv, hidden, 3, self.skeleton)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)

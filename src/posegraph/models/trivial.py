@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..skeleton import get_skeleton
+from .contract import PoseModel
 from .registry import register_model
 
 
 @register_model("mean-pose", task="lift")
-class MeanPose(nn.Module):
+class MeanPose(PoseModel):
     """Predicts the mean of the training targets whatever the input."""
 
     def __init__(self, skeleton="h36m17"):
@@ -34,7 +34,7 @@ class MeanPose(nn.Module):
         return ((out - target) ** 2).mean(), {}
 
 
-class _Extrapolate(nn.Module):
+class _Extrapolate(PoseModel):
     velocity: float = 0.0
 
     def __init__(self, skeleton="h36m17", input_frames: int = 10, output_frames: int = 25):

@@ -16,11 +16,20 @@ features per layer at inference; training is unchanged.
 from __future__ import annotations
 
 import copy
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
 
-__all__ = ["batch_norm_last", "bn_scale_shift", "fold_batch_norms"]
+__all__ = ["batch_norm_last", "bn_scale_shift", "fold_batch_norms", "FoldsBatchNorm"]
+
+
+@runtime_checkable
+class FoldsBatchNorm(Protocol):
+    """A block that can fold its (evaluation-mode) batch norm into the layer before it, in place
+    (e.g. :class:`posegraph.models.base.ConvBNReLU`, :class:`posegraph.nn.NonLocalBlock`)."""
+
+    def fold_bn_(self) -> None: ...
 
 
 def batch_norm_last(bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -46,11 +55,10 @@ def bn_scale_shift(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
 
 def fold_batch_norms(model: nn.Module) -> nn.Module:
     """An evaluation-mode copy of ``model`` with every foldable batch norm folded into the layer
-    before it (modules that define ``fold_bn_()``). Outputs match ``model.eval()`` to float
+    before it (modules that are :class:`FoldsBatchNorm`). Outputs match ``model.eval()`` to float
     rounding; ``model`` itself is not changed."""
     folded = copy.deepcopy(model).eval()
     for m in list(folded.modules()):
-        fold = getattr(m, "fold_bn_", None)
-        if callable(fold):
-            fold()
+        if isinstance(m, FoldsBatchNorm):
+            m.fold_bn_()
     return folded

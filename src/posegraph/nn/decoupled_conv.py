@@ -14,7 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier_stack, as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
+from .graph_conv import as_adjacency, batch_major, graph_mix, normalize_adjacency, scale_output_
+from .inits import bias_uniform, xavier_stack
 
 __all__ = ["DecoupledGraphConv"]
 
@@ -32,8 +33,8 @@ class DecoupledGraphConv(nn.Module):
         self.register_buffer("adj_nbr", A * (1 - eye))  # (J, J)
         # drawn as one stacked (2, C_in, C_out) Xavier tensor, as SemGCN's code draws its
         # self/neighbour weight pair (the same two matrices without edge weights)
-        self.Q, self.W = _xavier_stack(2, in_features, out_features, gain=1.414)
-        self.bias = _bias(out_features, bias)
+        self.Q, self.W = xavier_stack(2, in_features, out_features, gain=1.414)
+        self.bias = bias_uniform(out_features, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return batch_major(self.forward_jm, x)

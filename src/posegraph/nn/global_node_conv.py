@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier_stack, as_adjacency, graph_mix, normalize_adjacency, scale_output_
+from .graph_conv import as_adjacency, graph_mix, normalize_adjacency, scale_output_
+from .inits import bias_uniform, xavier_stack
 
 __all__ = ["GlobalNodeConv"]
 
@@ -43,14 +44,14 @@ class GlobalNodeConv(nn.Module):
         self.register_buffer("adj_nbr", A * (1 - eye))
         # The five (three without the global update) matrices are drawn as one stacked
         # (K, C_in, C_out) Xavier tensor, the scale SemGCN's family of code (SemGCN, the
-        # modulated GCN by the same authors) gives its layers (see _xavier_stack).
+        # modulated GCN by the same authors) gives its layers (see posegraph.nn.inits.xavier_stack).
         self.update_global = bool(update_global)
-        ws = _xavier_stack(5 if self.update_global else 3, in_features, out_features, gain=1.414)
+        ws = xavier_stack(5 if self.update_global else 3, in_features, out_features, gain=1.414)
         self.Q, self.W, self.T = ws[:3]
-        self.bias = _bias(out_features, bias)
+        self.bias = bias_uniform(out_features, bias)
         if self.update_global:
             self.R, self.S = ws[3:]
-            self.bias_global = _bias(out_features, bias)
+            self.bias_global = bias_uniform(out_features, bias)
 
     def forward(self, x: torch.Tensor, u: torch.Tensor | None = None):
         local, glob = self.forward_jm(x.transpose(0, 1), u)

@@ -20,14 +20,13 @@ This module also holds the helpers that the other layers of :mod:`posegraph.nn` 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
 from ..errors import ShapeError
 from ..skeleton import Skeleton, get_skeleton
+from .inits import bias_uniform, xavier
 
 __all__ = ["GraphConv", "as_adjacency", "normalize_adjacency", "graph_mix", "inference_cached", "freeze_inference_caches",
            "batch_major"]
@@ -146,35 +145,6 @@ def scale_output_(weights, bias: nn.Parameter | None, scale: torch.Tensor, shift
             bias.mul_(scale).add_(shift)
 
 
-def _xavier(*shape: int, gain: float = 1.0) -> nn.Parameter:
-    """A parameter of ``shape`` drawn by :func:`torch.nn.init.xavier_uniform_`, as the papers' code
-    initialises it. For a 2-D ``(C_in, C_out)`` weight the bound is
-    ``gain * sqrt(6 / (C_in + C_out))``. For a stacked ``(K, C_in, C_out)`` weight (SemGCN's and
-    the modulated GCN's ``W``) torch's fans are ``fan_in = C_in * C_out`` and
-    ``fan_out = K * C_out``, which gives much smaller weights than treating each slice as a
-    matrix; the reference implementations train from those, so we keep torch's rule."""
-    w = torch.empty(*shape)
-    nn.init.xavier_uniform_(w, gain=gain)
-    return nn.Parameter(w)
-
-
-def _xavier_stack(k: int, in_features: int, out_features: int, gain: float = 1.0) -> list[nn.Parameter]:
-    """``k`` separate ``(C_in, C_out)`` parameters drawn as the slices of one stacked
-    ``(k, C_in, C_out)`` weight (:func:`_xavier` with ``K = k``): the scale the SemGCN family's
-    code gives a layer whose weight matrices it stacks, for layers that keep them as separate
-    matrices (decoupled and global-node convolutions)."""
-    w = _xavier(k, in_features, out_features, gain=gain).detach()
-    return [nn.Parameter(w[i].clone()) for i in range(k)]
-
-
-def _bias(out_features: int, enabled: bool) -> nn.Parameter | None:
-    if not enabled:
-        return None
-    b = torch.empty(out_features)
-    nn.init.uniform_(b, -1.0 / math.sqrt(out_features), 1.0 / math.sqrt(out_features))
-    return nn.Parameter(b)
-
-
 class GraphConv(nn.Module):
     r"""Vanilla graph convolution ``X' = \hat A X W + b`` with ``\hat A = D^{-1/2}(A+I)D^{-1/2}``.
 
@@ -191,8 +161,8 @@ class GraphConv(nn.Module):
         self.in_features, self.out_features = in_features, out_features
         A = normalize_adjacency(as_adjacency(adjacency), normalize)
         self.register_buffer("adj", torch.tensor(A, dtype=torch.float32))
-        self.weight = _xavier(in_features, out_features, gain=1.414)
-        self.bias = _bias(out_features, bias)
+        self.weight = xavier(in_features, out_features, gain=1.414)
+        self.bias = bias_uniform(out_features, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return batch_major(self.forward_jm, x)

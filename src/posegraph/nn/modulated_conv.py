@@ -31,7 +31,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, inference_cached, normalize_adjacency, scale_output_
+from .graph_conv import as_adjacency, batch_major, graph_mix, inference_cached, normalize_adjacency, scale_output_
+from .inits import bias_uniform, xavier
 
 __all__ = ["ModulatedGraphConv"]
 
@@ -56,11 +57,11 @@ class ModulatedGraphConv(nn.Module):
         J = A.shape[0]
         self.register_buffer("adj", A)
         self.register_buffer("eye", torch.eye(J))
-        self.W = _xavier(2, in_features, out_features, gain=1.414)
+        self.W = xavier(2, in_features, out_features, gain=1.414)
         # W and M as the authors' code draws them: Xavier-uniform (gain 1.414) with torch's fans.
-        self.M = _xavier(J, out_features, gain=1.414) if weight_modulation else None
+        self.M = xavier(J, out_features, gain=1.414) if weight_modulation else None
         self.Q = nn.Parameter(torch.full((J, J), float(q_init))) if adjacency_modulation else None
-        self.bias = _bias(out_features, bias)
+        self.bias = bias_uniform(out_features, bias)
 
     def adjacency(self) -> torch.Tensor:
         """The modulated adjacency ``Ã`` (``J x J``)."""

@@ -29,7 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .graph_conv import _bias, _xavier, as_adjacency, batch_major, graph_mix, inference_cached, scale_output_
+from .graph_conv import as_adjacency, batch_major, graph_mix, inference_cached, scale_output_
+from .inits import bias_uniform, xavier
 
 __all__ = ["SemGraphConv"]
 
@@ -61,10 +62,10 @@ class SemGraphConv(nn.Module):
         self.register_buffer("scatter", torch.tensor(scatter))
         self.register_buffer("mask", torch.tensor(A > 0))
         self.register_buffer("eye", torch.eye(J))
-        self.W = _xavier(2, in_features, out_features, gain=1.414)
+        self.W = xavier(2, in_features, out_features, gain=1.414)
         shape = (out_features, E) if self.channel_wise else (E,)
         self.e = nn.Parameter(torch.ones(shape))
-        self.bias = _bias(out_features, bias)
+        self.bias = bias_uniform(out_features, bias)
 
     def attention(self) -> torch.Tensor:
         """The normalised adjacency ``rho(M ⊙ (A+I))``: ``(J, J)`` or ``(C_out, J, J)``."""

@@ -10,8 +10,10 @@ import numpy as np
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from .. import __version__
+from .._version import __version__
+from ..models.contract import pose_of
 from ..pipeline import MODEL_FORMAT, MODEL_FORMAT_VERSION, Pipeline
+from ..tasks import get_task
 from .schedules import build_scheduler
 
 
@@ -31,10 +33,6 @@ def step_seed(seed: int, step: int, rank: int = 0) -> int:
     return int(np.random.SeedSequence([int(seed), int(step), int(rank)]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def _pose(out):
-    return out["pose"] if isinstance(out, dict) else out
-
-
 class PoseModule(pl.LightningModule):
     """Trains ``Pipeline(model)`` with the model's own ``loss``; logs loss and MPJPE (mm)."""
 
@@ -45,68 +43,16 @@ class PoseModule(pl.LightningModule):
         m = config["model"]
         self.pipeline = Pipeline(m["name"], m.get("kwargs", {}))
         self.task = self.pipeline.task
+        self.task_spec = get_task(self.task)
         self.train_batches = None  # set by the runner (IndexBatches), to reseed per epoch
         flip = self.pipeline.skeleton.flip_permutation
         self.register_buffer("flip_perm", torch.as_tensor(flip), persistent=False)
 
     # ------------------------------------------------------------------ augmentation
     def _augment(self, x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None = None):
-        """Lifting augmentation: random virtual cameras, left/right flips, 2D noise.
-
-        ``data.random_cameras`` (a probability): re-render a sample from its world pose through a
-        random camera (azimuth U(0, 360 deg), height U(1.0, 2.2) m, distance U(4, 7) m from the
-        pelvis, looking at the pelvis at 1 m; the benchmark's intrinsics). ``data.flip``: mirror
-        half the samples (x -> -x in 2D and 3D, left/right joints swapped). ``data.noise_px``:
-        Gaussian noise on the 2D, in pixels of the 1000 px image, on a
-        share ``data.noise_prob`` (default 1) of the samples.
-        """
-        d = self.config["data"]
-        if self.task == "forecast":
-            return self._augment_forecast(x, y)
-        p = float(d.get("random_cameras") or 0.0)
-        if p > 0 and world is not None:
-            from ..geometry import project_to_screen_torch, random_look_at_torch
-
-            R, t = random_look_at_torch(world[:, 0, [0, 2]])
-            xy, xc = project_to_screen_torch(world, R, t, 1145.0, (500.0, 500.0), 1000.0, 1000.0)
-            m = (torch.rand(x.shape[0], device=x.device) < p)[:, None, None]
-            x = torch.where(m, xy.to(x.dtype), x)
-            y = torch.where(m, (xc - xc[:, :1]).to(y.dtype), y)
-        if d.get("flip"):
-            m = torch.rand(x.shape[0], device=x.device) < 0.5
-            sign = torch.ones(3, device=x.device)
-            sign[0] = -1
-            xf, yf = x[:, self.flip_perm] * sign[:2], y[:, self.flip_perm] * sign
-            x = torch.where(m[:, None, None], xf, x)
-            y = torch.where(m[:, None, None], yf, y)
-        if d.get("noise_px", 0):
-            noise = torch.randn_like(x) * (float(d["noise_px"]) * 2.0 / 1000.0)
-            p_noise = float(d.get("noise_prob", 1.0))
-            if p_noise < 1.0:  # a share of the samples stays exact, so clean inputs are seen too
-                noise = noise * (torch.rand(x.shape[0], 1, 1, device=x.device) < p_noise)
-            x = x + noise
-        return x, y
-
-    def _augment_forecast(self, x: torch.Tensor, y: torch.Tensor):
-        """Forecasting augmentation of past ``x`` (B, T_in, J, 3) and future ``y`` (B, T_out, J, 3),
-        the same transform for both: ``data.rotate`` turns a window about the vertical (+y) axis
-        by an angle drawn from U(0, 360 deg); ``data.flip`` mirrors half the windows (x -> -x,
-        left/right joints swapped)."""
-        d = self.config["data"]
-        if d.get("rotate"):
-            a = torch.rand(x.shape[0], device=x.device) * (2 * torch.pi)
-            from ..models.forecast_base import yaw_matrices
-
-            R = yaw_matrices(torch.cos(a), torch.sin(a)).to(x.dtype)
-            x = torch.einsum("bij,btvj->btvi", R, x)
-            y = torch.einsum("bij,btvj->btvi", R, y)
-        if d.get("flip"):
-            m = (torch.rand(x.shape[0], device=x.device) < 0.5)[:, None, None, None]
-            sign = torch.ones(3, device=x.device, dtype=x.dtype)
-            sign[0] = -1
-            x = torch.where(m, x[:, :, self.flip_perm] * sign, x)
-            y = torch.where(m, y[:, :, self.flip_perm] * sign, y)
-        return x, y
+        """The task's training augmentation (:mod:`posegraph.train.augment`) as the config's
+        ``data`` section asks."""
+        return self.task_spec.augment(x, y, world, self.config["data"], self.flip_perm)
 
     # ------------------------------------------------------------------ steps
     def on_train_epoch_start(self):
@@ -128,7 +74,7 @@ class PoseModule(pl.LightningModule):
         out = self.pipeline.raw(x)
         loss, logs = self.pipeline.model.loss(out, self.pipeline.out_norm(y))
         with torch.no_grad():
-            err = (_pose(self.pipeline.denormalize(out)) - y).norm(dim=-1).mean() * 1000.0
+            err = (pose_of(self.pipeline.denormalize(out)) - y).norm(dim=-1).mean() * 1000.0
         self.log("train_loss", loss, prog_bar=True, batch_size=x.shape[0])
         self.log("train_mpjpe", err, prog_bar=True, batch_size=x.shape[0])
         for k, v in logs.items():
@@ -158,13 +104,11 @@ class PoseModule(pl.LightningModule):
     def on_train_batch_end(self, outputs, batch, batch_idx):
         if self.train_batches is not None:
             self.train_batches.position = batch_idx + 1
-        hook = getattr(self.pipeline.model, "after_optimizer_step", None)
-        if hook is not None:
-            hook()
+        self.pipeline.model.after_optimizer_step()
 
     def validation_step(self, batch, batch_idx):
         x, y = batch["x"], batch["y"]
-        pred = _pose(self.pipeline(x))
+        pred = pose_of(self.pipeline(x))
         err = (pred - y).norm(dim=-1).mean() * 1000.0
         self.log("val_mpjpe", err, prog_bar=True, batch_size=x.shape[0], sync_dist=True)
 

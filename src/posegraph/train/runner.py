@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import lightning.pytorch as pl
-import numpy as np
 import torch
 import yaml
 from lightning.fabric.utilities.exceptions import MisconfigurationException
@@ -25,7 +24,8 @@ from ..config import check_saved_config, read_yaml_file, validate_config
 from ..errors import PosegraphError
 from ..fileio import OutputDir, ensure_empty_dir, save_json, write_text
 from ..pipeline import load_model_file, save_model_file
-from .data import IndexBatches, ResumableLoader, benchmark_data_path, forecast_training_data, lift_training_data
+from ..tasks import get_task
+from .data import IndexBatches, ResumableLoader, benchmark_data_path
 from .module import AtomicCheckpointIO, PoseModule
 
 warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
@@ -40,12 +40,7 @@ warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` 
 def _loaders(module: PoseModule, cfg: dict):
     t = cfg["train"]
     sk = module.pipeline.skeleton
-    d = cfg.get("data", {})
-    path = benchmark_data_path(cfg)
-    if module.task == "lift":
-        train, val = lift_training_data(sk, path, world=bool(d.get("random_cameras")))
-    else:
-        train, val = forecast_training_data(sk, path)
+    train, val = module.task_spec.training_data(sk, cfg.get("data", {}), benchmark_data_path(cfg))
     tb = IndexBatches(len(train), train.gather, int(t["batch_size"]), shuffle=True, seed=int(t["seed"]))
     vb = IndexBatches(len(val), val.gather, 8192, shuffle=False, drop_last=False)
     module.train_batches = tb
@@ -338,16 +333,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
         new_config = True
     train_data, _, train_loader, val_loader = _loaders(module, cfg)
     if not resume:
-        d = cfg.get("data", {})
-        module.pipeline.in_norm.fit(train_data.x.numpy() if module.task == "lift" else np.zeros((1,) + tuple(module.pipeline.in_norm.mean.shape)),
-                                    enabled=bool(d.get("normalize_input")) and module.task == "lift")
-        module.pipeline.out_norm.fit(train_data.y.numpy() if module.task == "lift" else np.zeros((1,) + tuple(module.pipeline.out_norm.mean.shape)),
-                                     enabled=bool(d.get("normalize_output")) and module.task == "lift")
-        prep = getattr(module.pipeline.model, "prepare", None)
-        if prep is not None and module.task == "lift":  # in the units the loss sees
-            with torch.no_grad():
-                prep(module.pipeline.out_norm(train_data.y).numpy(), module.pipeline.in_norm(train_data.x).numpy(),
-                     target_mean=module.pipeline.out_norm.mean.numpy(), target_std=module.pipeline.out_norm.std.numpy())
+        module.task_spec.prepare_pipeline(module.pipeline, train_data, cfg.get("data", {}))
 
     ckpt_dir = out / "checkpoints"
     best_cb = _RelocatableCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
@@ -398,16 +384,15 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
                "world_size": trainer.world_size, "devices": str(t.get("devices", 1))}
     if evaluate:
         from ..evaluate import evaluate_benchmark
-        from ..metrics import report_to_markdown
-
-        settings = ("gt", "noisy") if pipe.task == "lift" else ("gt",)
+        task = get_task(pipe.task)
+        settings = task.eval_settings
         print(f"training done ({trainer.global_step} steps); evaluating the best checkpoint on the {cfg['benchmark']} "
               f"test split ({', '.join(settings)} inputs)...", flush=True)
         md = [f"# {cfg['model']['name']} on {cfg['benchmark']}\n"]
         for s in settings:
             rep = evaluate_benchmark(pipe, s)
             metrics[f"test_{s}"] = rep
-            md.append(report_to_markdown(rep, title=f"test, {s} inputs"))
+            md.append(task.report_markdown(rep, title=f"test, {s} inputs"))
         if cfg["benchmark"] in ("h36m", "h36m-forecast"):  # the papers' tables, as `posegraph eval --benchmark`
             from ..h36m_eval import h36m_protocol_reports
 

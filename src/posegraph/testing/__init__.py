@@ -1,0 +1,1 @@
+"""Test support shipped with the package (needs the ``dev`` extra): :mod:`posegraph.testing.fuzz`."""

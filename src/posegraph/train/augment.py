@@ -1,0 +1,73 @@
+"""Training augmentation, one function per task, applied to a batch on its device.
+
+Every random draw uses the global torch generator, which the trainer reseeds per step
+(:func:`posegraph.train.module.step_seed`), so a resumed run repeats the draws of an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..geometry import MOCAP_LIFT
+
+__all__ = ["augment_lift", "augment_forecast"]
+
+
+def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor):
+    """Lifting augmentation of 2D ``x`` (B, J, 2) and 3D ``y`` (B, J, 3): random virtual
+    cameras, left/right flips, 2D noise (``d`` is the config's ``data`` section).
+
+    ``data.random_cameras`` (a probability): re-render a sample from its world pose ``world``
+    through a random camera (azimuth U(0, 360 deg), height U(1.0, 2.2) m, distance U(4, 7) m from
+    the pelvis, looking at the pelvis at 1 m; the benchmark's intrinsics,
+    :data:`posegraph.geometry.MOCAP_LIFT`). ``data.flip``: mirror half the samples (x -> -x in 2D
+    and 3D, left/right joints swapped). ``data.noise_px``: Gaussian noise on the 2D, in pixels of
+    the benchmark's image width, on a share ``data.noise_prob`` (default 1) of the samples.
+    """
+    cam = MOCAP_LIFT
+    p = float(d.get("random_cameras") or 0.0)
+    if p > 0 and world is not None:
+        from ..geometry import project_to_screen_torch, random_look_at_torch
+
+        R, t = random_look_at_torch(world[:, 0, [0, 2]])
+        xy, xc = project_to_screen_torch(world, R, t, float(cam["focal"]), (cam["width"] / 2, cam["height"] / 2),
+                                         float(cam["width"]), float(cam["height"]))
+        m = (torch.rand(x.shape[0], device=x.device) < p)[:, None, None]
+        x = torch.where(m, xy.to(x.dtype), x)
+        y = torch.where(m, (xc - xc[:, :1]).to(y.dtype), y)
+    if d.get("flip"):
+        m = torch.rand(x.shape[0], device=x.device) < 0.5
+        sign = torch.ones(3, device=x.device)
+        sign[0] = -1
+        xf, yf = x[:, flip_perm] * sign[:2], y[:, flip_perm] * sign
+        x = torch.where(m[:, None, None], xf, x)
+        y = torch.where(m[:, None, None], yf, y)
+    if d.get("noise_px", 0):
+        noise = torch.randn_like(x) * (float(d["noise_px"]) * 2.0 / float(cam["width"]))
+        p_noise = float(d.get("noise_prob", 1.0))
+        if p_noise < 1.0:  # a share of the samples stays exact, so clean inputs are seen too
+            noise = noise * (torch.rand(x.shape[0], 1, 1, device=x.device) < p_noise)
+        x = x + noise
+    return x, y
+
+
+def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor):
+    """Forecasting augmentation of past ``x`` (B, T_in, J, 3) and future ``y`` (B, T_out, J, 3),
+    the same transform for both: ``data.rotate`` turns a window about the vertical (+y) axis
+    by an angle drawn from U(0, 360 deg); ``data.flip`` mirrors half the windows (x -> -x,
+    left/right joints swapped). ``world`` is unused (the windows are already in the world frame)."""
+    if d.get("rotate"):
+        a = torch.rand(x.shape[0], device=x.device) * (2 * torch.pi)
+        from ..models.forecast_base import yaw_matrices
+
+        R = yaw_matrices(torch.cos(a), torch.sin(a)).to(x.dtype)
+        x = torch.einsum("bij,btvj->btvi", R, x)
+        y = torch.einsum("bij,btvj->btvi", R, y)
+    if d.get("flip"):
+        m = (torch.rand(x.shape[0], device=x.device) < 0.5)[:, None, None, None]
+        sign = torch.ones(3, device=x.device, dtype=x.dtype)
+        sign[0] = -1
+        x = torch.where(m, x[:, :, flip_perm] * sign, x)
+        y = torch.where(m, y[:, :, flip_perm] * sign, y)
+    return x, y

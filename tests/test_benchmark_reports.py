@@ -1,0 +1,40 @@
+"""The benchmark pages are generated from their stored results (no narrated numbers)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench_modules():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import catalogue
+        import speed_report
+
+        yield catalogue, speed_report
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_speed_page_is_the_report_of_its_json(bench_modules):
+    _, speed_report = bench_modules
+    report = json.loads((BENCH / "results" / "speed.json").read_text())
+    assert speed_report.markdown(report) == (BENCH / "results" / "speed.md").read_text()
+
+
+def test_catalogue_entries_point_at_real_configs(bench_modules):
+    catalogue, _ = bench_modules
+    from posegraph.models import list_models
+
+    assert len({m.row for m in catalogue.LIFTERS}) == len(catalogue.LIFTERS)
+    for m in catalogue.LIFTERS:
+        assert (catalogue.REPO / m.config).is_file(), m.config
+        assert catalogue.architecture(m) in list_models("lift")
+    assert catalogue.GRAPH_LIFTERS <= set(list_models("lift"))
