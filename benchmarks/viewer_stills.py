@@ -12,8 +12,7 @@ Usage::
 
     .venv/bin/python benchmarks/viewer_stills.py [--result walk3d] [--shots 40 100]
 
-Each screenshot renders WebGL in software: about a minute on a quiet 2-core machine, several
-when other jobs run, so this is a script rather than a test.
+Each screenshot renders WebGL in software: 10-30 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -21,9 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,23 +32,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from posegraph.fileio import save_json  # noqa: E402
-from posegraph.viewer import write_view  # noqa: E402
-
-BROWSER = "chromium-headless-shell"
-
-
-def screenshot(html: Path, frame: int, png: Path, timeout: int) -> tuple[list[str], float]:
-    """Screenshot of ``html#frame=N``; returns (console errors, seconds)."""
-    t = time.perf_counter()
-    cmd = [shutil.which(BROWSER), "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-           "--window-size=1400,700", "--virtual-time-budget=4000", "--enable-logging=stderr", "--v=0",
-           f"--screenshot={png}", f"file://{html.resolve()}#frame={frame}"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0 or not png.exists():
-        raise RuntimeError(f"{BROWSER} failed ({r.returncode}): {r.stderr[-500:]}")
-    errors = [ln for ln in r.stderr.splitlines()
-              if re.search(r"CONSOLE", ln) and re.search(r"error|uncaught|exception", ln, re.I)]
-    return errors, time.perf_counter() - t
+from posegraph.viewer import BROWSER, browser_screenshot, find_browser, write_view  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -63,7 +43,7 @@ def main(argv=None) -> int:
     ap.add_argument("--shots", type=int, nargs=2, default=(40, 100))
     ap.add_argument("--timeout", type=int, default=900)
     args = ap.parse_args(argv)
-    if shutil.which(BROWSER) is None:
+    if find_browser() is None:
         print(f"{BROWSER} not found: run `make browser` first", file=sys.stderr)
         return 2
     from PIL import Image
@@ -79,10 +59,10 @@ def main(argv=None) -> int:
         shots, errors, secs = [], [], []
         for f in args.shots:
             png = REPO / "docs" / "img" / f"view_walk_demo_frame{f:03d}.png"
-            e, s = screenshot(html, f, png, args.timeout)
+            t = time.perf_counter()
+            errors += browser_screenshot(html, png, frame=f, size=(1400, 700), timeout=args.timeout)
             shots.append(png)
-            errors += e
-            secs.append(round(s, 1))
+            secs.append(round(time.perf_counter() - t, 1))
         a, b = (np.asarray(Image.open(p).convert("RGB"), dtype=np.int16) for p in shots)
         left = slice(0, a.shape[1] * 6 // 10)  # the 3D panel
         changed = float((np.abs(a[:, left] - b[:, left]).sum(-1) > 30).mean())

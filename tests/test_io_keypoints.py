@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from posegraph.errors import FormatError, ShapeError
+from posegraph.errors import FormatError, PosegraphError, ShapeError
 from posegraph.io.keypoints import (
     Keypoints2D, fill_missing, read_coco_json, read_keypoints, read_keypoints_csv,
     read_keypoints_npz, read_openpose_dir, write_coco_json, write_keypoints_csv,
@@ -417,6 +417,17 @@ def test_openpose_malformed(tmp_path):
     empty.mkdir()
     with pytest.raises(FormatError, match="no \\*_keypoints.json"):
         read_keypoints(empty)
+
+
+def test_person_centre(tmp_path, two_people):
+    """``person="centre"``: the person nearest the image centre in the first frame, then followed."""
+    a, b = two_people  # A around x = 300 (the larger), B around x = 760
+    per_image = [np.stack([a[f], b[f]] if f % 2 == 0 else [b[f], a[f]]) for f in range(F)]
+    path = write_coco_json(tmp_path / "res.json", per_image)
+    nan_equal(read_coco_json(path, person="centre", image_size=(1500, 1000)).xy, b[..., :2])
+    nan_equal(read_coco_json(path, person="center", image_size=(700, 1000)).xy, a[..., :2])
+    with pytest.raises(PosegraphError, match="'centre'"):
+        read_coco_json(path, person="middle")
 
 
 def test_person_rank_beyond_first_frame(tmp_path, two_people):

@@ -148,7 +148,7 @@ def test_coco_json_multi_person_and_openpose(bench, model_path, tmp_path):
     write_openpose_dir(folder, body, layout="body25")
     assert main(["lift", str(folder), "--checkpoint", str(model_path), "--out", str(tmp_path / "out2"),
                  "--image-size", "1000x1000", "--no-progress", "--smooth", "gaussian", "--sigma", "1.5",
-                 "--no-constant-bones"]) == 0
+                 "--no-robust", "--no-constant-bones"]) == 0
     d2 = np.load(tmp_path / "out2" / "lift.npz")
     # BODY_25's neck is the thorax; the pelvis is mapped as the midpoint of the hips (mid_hip unused)
     th = H36M17.index("thorax")
@@ -275,7 +275,7 @@ def test_chunked_lift_equals_one_chunk(bench, model_path, tmp_path):
     outs = {}
     for chunk in (3, 1, 5, 4096):
         res = lift_input(src, model_path, tmp_path / f"out{chunk}", progress=False, smooth=1.5, bones=False,
-                         chunk_frames=chunk)
+                         robust=False, chunk_frames=chunk)
         outs[chunk] = (dict(np.load(res["npz"])), json.loads(res["json"].read_text()))
     d, meta = outs[4096]
     # frames with fewer than 6 present joints are not detections: NaN, never an invented pose

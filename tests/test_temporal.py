@@ -152,9 +152,43 @@ def test_savgol_keeps_polynomials_and_short_runs():
             temporal.smooth_segments(x, **bad)
 
 
+def test_robust_smoothing_ignores_single_frame_outliers(take):
+    pred, gt, _, _, parents, _ = take
+    t = np.arange(60, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x = np.stack([0.01 * t ** 2, np.sin(t / 5), np.ones_like(t)], -1)[:, None] + 0.005 * rng.standard_normal((60, 1, 3))
+    plain = temporal.smooth_segments(x)
+    y, hit = temporal.smooth_segments(x, robust=5.0, return_outliers=True)
+    assert hit.sum() <= 1 and np.abs(y - plain).max() < 0.005  # mild noise: about the plain smoother
+    spiky = x.copy()
+    spiky[30, 0, 1] += 0.4  # a limb flipped for one frame (0.4 m)
+    spiky[0, 0, 0] -= 0.4  # and at the very start of the run
+    y, hit = temporal.smooth_segments(spiky, robust=5.0, return_outliers=True)
+    assert hit[30, 0, 1] and hit[0, 0, 0] and hit.sum() <= 6
+    linear = temporal.smooth_segments(spiky)
+    assert np.abs(y - plain)[15:45].max() < 0.01 < 0.05 < np.abs(linear - plain)[15:45].max()
+    # at a run's end the polynomial leans on the outlier itself: it is only cut (a known limit)
+    assert np.abs(y - plain)[0].max() < np.abs(linear - plain)[0].max()
+    # on a lifted take, two joints thrown 0.4 m off for one frame: the robust default all but ignores
+    # them, the plain smoother spreads them over its window
+    bad = pred.copy()
+    bad[50, -1, 1] += 0.4
+    bad[50, -4, 0] -= 0.4
+    clean, clean_linear = temporal.postprocess_track(pred, parents)[0], temporal.postprocess_track(pred, parents, robust=None)[0]
+    robust = temporal.postprocess_track(bad, parents)[0]
+    linear = temporal.postprocess_track(bad, parents, robust=None)[0]
+    assert np.abs(robust - clean).max() < 0.01 < 0.03 < np.abs(linear - clean_linear).max()
+    # --smooth none is frame by frame
+    np.testing.assert_array_equal(temporal.postprocess_track(bad, parents, smooth="none", bones=False)[0], bad)
+    for k in (0.0, -1.0, float("nan")):
+        with pytest.raises(PosegraphError):
+            temporal.smooth_segments(x, robust=k)
+
+
 def test_committed_video_benchmark():
     r = json.loads((REPO / "benchmarks/results/video.json").read_text())
     assert r["defaults"]["window"] == temporal.SAVGOL_WINDOW and r["validation"]["default_matches_choice"]
+    assert r["defaults"]["robust"] == temporal.ROBUST_K
     rows = r["test"]["noisy"]["pose"]
     raw, post = rows["frame by frame (raw)"], rows["smoothing + bone lengths (default)"]
     assert post["mpjpe_mm"] <= raw["mpjpe_mm"]

@@ -1,15 +1,19 @@
 """``posegraph view``: the self-contained HTML viewer, on a lift result from real benchmark 2D, a
-forecast of real mocap and a flat benchmark file. (No browser here: the figure's frames are
-checked, and the HTML for being self-contained.)"""
+forecast of real mocap and a flat benchmark file: the figure's frames, the HTML for being
+self-contained, and the page in a real headless browser (Chromium's headless shell, ``make
+browser``): two frames' screenshots, whose skeleton pixels must differ, and no page errors.
+Without the browser that test skips, except under CI (``CI=true``), where it fails."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 
 from posegraph.cli import main
 from posegraph.io.keypoints import write_keypoints_npz
-from posegraph.viewer import build_figure, load_view_data
+from posegraph.viewer import browser_screenshot, build_figure, find_browser, load_view_data, write_view
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +76,45 @@ def test_view_errors(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(e.startswith("error: ") for e in err) and "x.npz" in err[0]
     assert not (tmp_path / "v.html").exists()
+
+
+def _skeleton_pixels(png, panel: float = 0.4) -> np.ndarray:
+    """Mask of the pixels in the left ``panel`` of the shot (the 3D scene) with the colour of a
+    left or right limb of the skeleton (the legend and the 2D panel are to the right)."""
+    from PIL import Image
+
+    from posegraph.viewer import COLORS
+
+    a = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
+    a = a[:, : int(a.shape[1] * panel)]
+    m = np.zeros(a.shape[:2], dtype=bool)
+    for side in ("left", "right"):
+        rgb = np.array([int(COLORS[side][i:i + 2], 16) for i in (1, 3, 5)])
+        m |= np.abs(a - rgb).max(-1) <= 40
+    return m
+
+
+@pytest.mark.slow
+def test_view_in_headless_browser(lift_result, tmp_path):
+    if find_browser() is None:
+        msg = "chromium-headless-shell is absent (`make browser` installs it, as root)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(msg + " -- under CI it must be there")
+        pytest.skip(msg)
+    # the error check sees console errors and uncaught exceptions (a page made to have both)
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><head></head><body><script>console.error('pg-test-error');"
+                   "setTimeout(function () { noSuchFunction(); }, 10);</script></body></html>")
+    errs = browser_screenshot(bad, tmp_path / "bad.png", size=(200, 100), budget_ms=500, timeout=120)
+    assert any("pg-test-error" in e for e in errs) and any("noSuchFunction" in e for e in errs), errs
+
+    html = write_view(lift_result, tmp_path / "view.html")
+    masks = []
+    for f in (5, 30):
+        png = tmp_path / f"frame{f}.png"
+        errs = browser_screenshot(html, png, frame=f, size=(800, 450), timeout=600)
+        assert errs == [], errs
+        masks.append(_skeleton_pixels(png))
+    a, b = masks
+    assert a.sum() > 100 and b.sum() > 100, (a.sum(), b.sum())  # WebGL drew the skeleton in both
+    assert (a ^ b).sum() > 0.2 * min(a.sum(), b.sum()), ((a ^ b).sum(), a.sum(), b.sum())  # and it moved

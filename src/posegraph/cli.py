@@ -301,11 +301,13 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
          order: int = typer.Option(2, help="--smooth savgol: polynomial order."),
          sigma: float = typer.Option(2.0, help="--smooth gaussian: standard deviation in frames."),
          constant_bones: bool = typer.Option(True, help="Re-scale every frame's bones to the track's median lengths."),
+         robust: bool = typer.Option(True, help="Smoothing robust to outliers (a limb flipped for a frame is "
+                                                "replaced by the smooth curve); --no-robust: a plain linear filter."),
          max_gap: int = typer.Option(0, help="Interpolate (and flag) undetected runs of at most this many frames."),
          bvh: bool = typer.Option(False, help="Also write the motion as BVH (lift.bvh; one file per track)."),
          focal: Optional[float] = typer.Option(None, help="Focal length in pixels (default 1.145 x image width)."),
          person: str = typer.Option("largest", help="Whom to follow in multi-person keypoint files: "
-                                                    "'largest' or a rank (0 = largest)."),
+                                                    "'largest', 'centre' (nearest the image centre) or a rank (0 = largest)."),
          image_size: Optional[str] = typer.Option(None, help="WIDTHxHEIGHT, for keypoint files that do not say."),
          conf_threshold: float = typer.Option(0.3, help="Joints below this confidence are filled and flagged."),
          max_frames: Optional[int] = typer.Option(None, help="Only the first N frames."),
@@ -341,7 +343,7 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
             raise PosegraphError(f"--image-size must be at least 1x1 pixels, not {image_size!r}")
     res = lift_input(input, checkpoint, out, render=("gif" if gif else "mp4") if render else False,
                      smooth=smooth, window=sigma if smooth == "gaussian" else window, order=order,
-                     bones=constant_bones, max_gap=max_gap, bvh=bvh, focal=focal, person=person, overwrite=overwrite,
+                     bones=constant_bones, robust=robust, max_gap=max_gap, bvh=bvh, focal=focal, person=person, overwrite=overwrite,
                      progress=progress, image_size=size, conf_threshold=conf_threshold,
                      max_frames=max_frames, turn=turn, backend=backend)
     typer.echo(f"lifted {res['frames']} frames ({res['skeleton_3d']}, {res['detected_frames']} detected, "

@@ -127,7 +127,9 @@ def _parse_person(person):
     if isinstance(person, str):
         if person.strip().isdigit():
             return int(person)
-        raise PosegraphError(f"--person must be 'largest' or a rank (0 = largest), not {person!r}")
+        if person.strip().lower() in ("centre", "center"):
+            return "centre"
+        raise PosegraphError(f"--person must be 'largest', 'centre' or a rank (0 = largest), not {person!r}")
     return person
 
 
@@ -211,8 +213,8 @@ def _parse_smoothing(smooth, window, order) -> tuple[str, float, int]:
 
 @writes_output_dir
 def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: str | float | bool | None = "savgol",
-               window: int | None = None, order: int | None = None, bones: bool = True, max_gap: int = 0,
-               track_jump: float = 0.5, bvh: bool = False,
+               window: int | None = None, order: int | None = None, bones: bool = True, robust: bool = True,
+               max_gap: int = 0, track_jump: float = 0.5, bvh: bool = False,
                focal: float | None = None, person: str | int = "largest", overwrite: bool = False,
                progress: bool = True, image_size: tuple[int, int] | None = None, conf_threshold: float = 0.3,
                max_frames: int | None = None, turn: float = 0.0, backend: str = "torch",
@@ -231,13 +233,16 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
             (``True`` = 2.0; None/False/0: none).
         window, order: the filter's window (odd frames) or sigma, and Savitzky-Golay order.
         bones: re-scale every frame's bones to the track's median bone lengths.
+        robust: smoothing robust to outliers (a limb flipped for a frame is replaced by the smooth
+            curve, :data:`posegraph.temporal.ROBUST_K`); False: a plain linear smoother.
         max_gap: undetected runs of at most this many frames inside a track are interpolated
             and flagged in ``interpolated`` (0: none; every undetected frame is NaN).
         track_jump: a track is cut where the 2D box moves by more than this many box diagonals.
         bvh: also write the motion as BVH (``lift.bvh``, one file per track, see
             :mod:`posegraph.io.bvh_write`).
         focal: focal length in pixels (default ``1.145 * width``).
-        person: ``"largest"`` or a rank (0 = largest) in multi-person keypoint files.
+        person: ``"largest"``, ``"centre"`` (nearest the image centre) or a rank (0 = largest) in
+            multi-person keypoint files (in the first frame with people; then followed).
         image_size: ``(width, height)`` for keypoint files that do not say.
         conf_threshold: joints with lower confidence are filled and flagged.
         max_frames: only the first frames (detector input and keypoint files).
@@ -330,7 +335,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
     sk3 = pipe.skeleton
 
     # 5. tracks, gaps, smoothing, bone lengths, root (posegraph.temporal)
-    from .temporal import postprocess
+    from .temporal import ROBUST_ITERATIONS, ROBUST_K, postprocess
 
     idx3 = H36M17.subset_indices(sk3)
     present = np.isfinite(xy17_raw).all(-1) & (conf17 >= conf_threshold)
@@ -341,6 +346,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
     post = postprocess(pose_raw, xy17, list(sk3.parents), detected=det, conf=root_w, joint_index=idx3,
                        focal=f_used, principal_point=(W / 2.0, H / 2.0), smooth=smoother, window=window,
                        order=order, bones=bones, max_gap=max_gap, jump=track_jump,
+                       robust=ROBUST_K if robust else None,
                        symmetry=[(sk3.index(a), sk3.index(b)) for a, b in sk3.symmetry])
     pose = post["pose"].astype(np.float32)
     pose_raw = np.where(det[:, None, None], pose_raw, np.nan).astype(np.float32)
@@ -413,9 +419,11 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
                   "joints_3d_cam": "metres, camera coordinates (joints_3d + root_cam)"},
         "image_size": [W, H], "focal": f_used, "principal_point": [W / 2, H / 2],
         "input_scale": scale, "fps": fps, "conf_threshold": conf_threshold,
-        "smoothing": None if smoother == "none" else (
-            {"filter": "savitzky-golay", "window_frames": window, "order": order} if smoother == "savgol"
-            else {"filter": "gaussian", "sigma_frames": window}),
+        "smoothing": None if smoother == "none" else {
+            **({"filter": "savitzky-golay", "window_frames": window, "order": order} if smoother == "savgol"
+               else {"filter": "gaussian", "sigma_frames": window}),
+            "robust": {"outlier_threshold_mad_sigma": ROBUST_K, "iterations": ROBUST_ITERATIONS}
+            if robust else None},
         "constant_bone_lengths": bool(bones), "max_gap_interpolated": int(max_gap),
         "num_tracks": int(len(post["bone_lengths"])), "detected_frames": int(post["detected"].sum()),
         "interpolated_frames": int(post["interpolated"].sum()),

@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import FormatError, PosegraphError
 
-__all__ = ["load_view_data", "build_figure", "write_view"]
+__all__ = ["load_view_data", "build_figure", "write_view", "find_browser", "browser_screenshot"]
 
 COLORS = {"left": "#1f77b4", "right": "#d62728", "mid": "#444444", "past": "#444444", "pred": "#d62728",
           "true": "#2ca02c", "hyp": "#9467bd"}
@@ -298,3 +298,69 @@ def write_view(result, out, *, overwrite: bool = False, index: int = 0, max_fram
         fig.write_html(tmp, include_plotlyjs=True, full_html=True, auto_play=False, post_script=_GOTO_FRAME,
                        config={"displaylogo": False, "scrollZoom": True})
     return out
+
+
+# --- a real browser: screenshots of the page and its console errors (tests, docs stills) ---
+
+BROWSER = "chromium-headless-shell"
+"""Chromium's headless shell (Debian package ``chromium-headless-shell``; ``make browser``);
+``$POSEGRAPH_BROWSER`` names another Chromium-like binary."""
+
+_ERROR_HOOK = """<script>(function () {
+  function say(kind, msg) { console.log('[posegraph:' + kind + '] ' + msg); }
+  var err = console.error;
+  console.error = function () { say('console.error', [].map.call(arguments, String).join(' '));
+                                return err.apply(console, arguments); };
+  window.addEventListener('error', function (e) {
+    say('uncaught', e.message || ('failed to load ' + ((e.target && (e.target.src || e.target.href)) || '?')));
+  }, true);
+  window.addEventListener('unhandledrejection', function (e) { say('uncaught', 'promise: ' + e.reason); });
+})();</script>"""
+"""Put first in ``<head>``: every ``console.error``, uncaught exception, unhandled promise
+rejection and failed resource load is logged with a ``[posegraph:...]`` tag, because Chromium's
+stderr log of the console (``--enable-logging=stderr``) does not say a message's level."""
+
+
+def find_browser() -> str | None:
+    """Path of the headless browser (``$POSEGRAPH_BROWSER`` or ``chromium-headless-shell``), or None."""
+    import shutil
+
+    return shutil.which(os.environ.get("POSEGRAPH_BROWSER") or BROWSER)
+
+
+def browser_screenshot(html, png, *, frame: int | None = None, size=(1400, 700), budget_ms: int = 4000,
+                       timeout: float = 600, browser: str | None = None) -> list[str]:
+    """Open ``html`` (``#frame=N`` with ``frame``) in the headless browser, write a ``size`` (w, h)
+    screenshot to ``png``; return the page's errors (console errors, uncaught exceptions, failed
+    loads), from a copy of the page with :data:`_ERROR_HOOK` first in its ``<head>``.
+
+    WebGL renders in software (SwiftShader). ``budget_ms`` of virtual time lets the page's
+    scripts and the frame's redraw finish before the shot. Raises :class:`PosegraphError` if
+    there is no browser or it writes no picture.
+    """
+    import re
+    import subprocess
+    import tempfile
+
+    exe = browser or find_browser()
+    if exe is None:
+        raise PosegraphError(f"{BROWSER} not found (`make browser` installs it; or set POSEGRAPH_BROWSER)")
+    html, png = Path(html), Path(png)
+    text = html.read_text(encoding="utf-8")
+    m = re.search(r"<head[^>]*>", text, re.I)
+    text = text[:m.end()] + _ERROR_HOOK + text[m.end():] if m else _ERROR_HOOK + text
+    with tempfile.TemporaryDirectory() as td:
+        page = Path(td) / html.name
+        page.write_text(text, encoding="utf-8")
+        shot = Path(td) / "shot.png"
+        url = page.resolve().as_uri() + ("" if frame is None else f"#frame={int(frame)}")
+        cmd = [exe, "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+               f"--window-size={int(size[0])},{int(size[1])}", f"--virtual-time-budget={int(budget_ms)}",
+               "--hide-scrollbars", "--enable-logging=stderr", "--v=0", f"--screenshot={shot}", url]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0 or not shot.exists():
+            raise PosegraphError(f"{exe} failed (exit {r.returncode}): {r.stderr[-800:]}")
+        png.parent.mkdir(parents=True, exist_ok=True)
+        png.write_bytes(shot.read_bytes())
+    console = [ln for ln in r.stderr.splitlines() if ":CONSOLE" in ln]
+    return [ln for ln in console if "[posegraph:" in ln or "Uncaught" in ln]

@@ -30,7 +30,9 @@ magnitude above :data:`MAX_ABS_VALUE` (1e6), and image sizes that are not positi
 
 Person tracking (COCO and OpenPose, several people per frame): in the first frame that has
 anyone, the people are ranked by the area of the bounding box of their present keypoints
-(largest first) and ``person`` picks one (``"largest"`` = rank 0, an ``int`` = that rank).
+(largest first) and ``person`` picks one (``"largest"`` = rank 0, an ``int`` = that rank), or
+``"centre"`` takes the person whose box centre is nearest the image centre (the middle of all
+the people's keypoints there when the file does not give the image size).
 In every later frame the track takes the person closest to the previous pick (mean distance
 over the keypoints present in both; the distance of keypoint centroids when they share none).
 Frames where nobody is present get NaN positions and confidence 0, and ``person_ids`` ``-1``.
@@ -219,12 +221,21 @@ def _resolve_layout(K: int, file_layout: str | None, layout, path, where=None) -
     return lay.name
 
 
-def _rank(person) -> int:
+def _rank(person) -> int | str:
     if person is None or person == "largest":
         return 0
+    if person in ("centre", "center"):
+        return "centre"
     if isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0:
         return int(person)
-    raise PosegraphError(f"person must be 'largest' or a rank >= 0 (0 = largest), not {person!r}")
+    raise PosegraphError(f"person must be 'largest', 'centre' or a rank >= 0 (0 = largest), not {person!r}")
+
+
+def _box_centres(xy: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Centre of the bounding box of each person's present keypoints; ``(P, 2)``."""
+    lo = np.where(valid[..., None], xy, np.inf).min(1)
+    hi = np.where(valid[..., None], xy, -np.inf).max(1)
+    return (lo + hi) / 2.0
 
 
 def _bbox_area(xy: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -247,7 +258,7 @@ def _distance(xy: np.ndarray, valid: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.where(n > 0, mean, np.linalg.norm(cen - ref_cen, axis=-1))
 
 
-def _track(people: list[np.ndarray], K: int, person, path, frame_ids) -> tuple[np.ndarray, ...]:
+def _track(people: list[np.ndarray], K: int, person, path, frame_ids, image_size=None) -> tuple[np.ndarray, ...]:
     """Follow one person through frames of ``(P, K, 3)`` arrays (see the module docstring)."""
     rank = _rank(person)
     F = len(people)
@@ -264,7 +275,13 @@ def _track(people: list[np.ndarray], K: int, person, path, frame_ids) -> tuple[n
         cand = np.flatnonzero(valid.any(1))
         if cand.size == 0:
             continue
-        if ref is None:
+        if ref is None and rank == "centre":
+            c = _box_centres(pxy[cand], valid[cand])
+            mid = (np.asarray(image_size, dtype=np.float64) / 2.0 if image_size is not None
+                   else (pxy[cand][valid[cand]].min(0) + pxy[cand][valid[cand]].max(0)) / 2.0)
+            pick = int(cand[np.argmin(np.linalg.norm(c - mid, axis=-1))])
+            ref = np.full((K, 2), np.nan)
+        elif ref is None:
             order = cand[np.argsort(-_bbox_area(pxy[cand], valid[cand]), kind="stable")]
             if rank >= order.size:
                 raise FormatError(path, f"person={rank} asked, but the first frame with people "
@@ -481,7 +498,7 @@ def _coco_from_obj(obj, path, person, layout, image_ids, image_size) -> Keypoint
     if gt:  # visibility flags: labelled (1 or 2) -> present with confidence 1
         people = [np.concatenate([p[..., :2], (p[..., 2:] > 0).astype(np.float64)], -1) for p in people]
     name = _resolve_layout(K, None, layout, path)
-    xy, conf, pids = _track(people, K, person, path, frames)
+    xy, conf, pids = _track(people, K, person, path, frames, image_size)
     return Keypoints2D(xy, conf, name, image_size, np.asarray(frames, dtype=np.int64), pids,
                        os.fspath(path), True)
 
@@ -598,7 +615,7 @@ def _openpose_track(per_frame, K, folder, person, layout, frame_ids, image_size)
         K = get_layout(layout).num_keypoints
     people = [np.zeros((0, K, 3)) if p is None else p for p in per_frame]
     name = _resolve_layout(K, None, layout, folder)
-    xy, conf, pids = _track(people, K, person, folder, frame_ids)
+    xy, conf, pids = _track(people, K, person, folder, frame_ids, image_size)
     return Keypoints2D(xy, conf, name, image_size, np.asarray(frame_ids, dtype=np.int64), pids,
                        os.fspath(folder), True)
 
