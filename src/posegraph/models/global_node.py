@@ -5,7 +5,8 @@ Backbone: the residual structure of SemGCN with
 :class:`posegraph.nn.global_node_conv.GlobalNodeConv` layers (``hidden=128``, 4 blocks); the
 joints and the global node each have their own batch norm, ReLU and residual shortcut. The
 global node starts at zero. The output layer maps the joints to 3D (its global branch is
-dropped); ``forward`` returns ``{"pose", "global"}`` where ``"global"`` (B, hidden) is the
+dropped). Each convolution's matrices are drawn as one stacked Xavier tensor, the scale of
+SemGCN's family of code (:class:`~posegraph.nn.global_node_conv.GlobalNodeConv`); ``forward`` returns ``{"pose", "global"}`` where ``"global"`` (B, hidden) is the
 global node after the last residual block (a pose descriptor, e.g. for action recognition).
 
 Auxiliary tasks on the global node (``aux``):
