@@ -14,6 +14,7 @@ import pytest
 
 from posegraph.cli import main
 from posegraph.errors import PosegraphError
+from test_config_checks import one_line_error as _one_line_error
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,15 +30,9 @@ def cli(argv) -> int:
 
 
 def one_line_error(capsys, argv, *needles) -> str:
+    """Run the CLI on ``argv``; its error must be the checks of test_config_checks.one_line_error."""
     code = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert code == 2, err
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    return lines[0]
+    return _one_line_error(code, capsys.readouterr().err, *needles)
 
 
 def no_partial(folder: Path) -> None:
