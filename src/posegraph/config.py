@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "train": {"batch_size": 256, "max_steps": 10000, "lr": 1e-3, "weight_decay": 0.0,
               "optimizer": "adam", "schedule": {"name": "constant"}, "grad_clip": 0.0,
               "seed": 0, "val_every_steps": 1000, "log_every_steps": 50, "precision": "32-true",
-              "early_stopping_patience": 0, "ema_decay": 0.0, "devices": 1, "accelerator": "auto", "strategy": "auto"},
+              "early_stopping_patience": 0, "devices": 1, "accelerator": "auto", "strategy": "auto"},
 }
 
 #: benchmark name -> its task. ``h36m`` / ``h36m-forecast`` read the build that ``data.path``
@@ -348,7 +348,6 @@ class TrainSection(_Section):
     log_every_steps: Annotated[int, _int(1)] = 50
     precision: Annotated[Union[str, int], BeforeValidator(_precision)] = "32-true"
     early_stopping_patience: Annotated[int, _int(0)] = 0
-    ema_decay: Annotated[float, _num(0.0, 1.0, hi_open=True)] = 0.0
     devices: Annotated[Union[int, str, list], BeforeValidator(_devices)] = 1
     accelerator: Annotated[str, _choice(known_accelerators, "accelerator")] = "auto"
     strategy: Annotated[str, _choice(known_strategies, "strategy")] = "auto"

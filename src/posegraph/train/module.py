@@ -101,15 +101,10 @@ class PoseModule(pl.LightningModule):
             save_json(Path(d) / f"trace_rank{self.global_rank}.json",
                       {"rank": self.global_rank, "world_size": self.trainer.world_size, "batches": self._trace})
 
-    def optimizer_step(self, *args, **kwargs):
-        # The model's post-step hook (max-norm constraints, sparsity masks) runs right after the
-        # step, before any callback (the weight average of ``train.ema_decay``) reads the weights.
-        super().optimizer_step(*args, **kwargs)
-        self.pipeline.model.after_optimizer_step()
-
     def on_train_batch_end(self, outputs, batch, batch_idx):
         if self.train_batches is not None:
             self.train_batches.position = batch_idx + 1
+        self.pipeline.model.after_optimizer_step()
 
     def validation_step(self, batch, batch_idx):
         x, y = batch["x"], batch["y"]

@@ -16,7 +16,7 @@ import lightning.pytorch as pl
 import torch
 import yaml
 from lightning.fabric.utilities.exceptions import MisconfigurationException
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar, WeightAveraging
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader
 
@@ -292,18 +292,6 @@ def _merge_csv_logs(logs: Path) -> None:
         f.unlink()
 
 
-def ema_update(decay: float):
-    """The averaging rule of ``train.ema_decay``: ``avg <- decay * avg + (1 - decay) * current`` for
-    floating-point weights and buffers; integer and boolean buffers (index tables, sparsity masks,
-    batch counters) are copied, not averaged: a blend of integers truncates (an index 3 can come
-    back as 2), and the average is what gets swapped into the model and shipped."""
-    def update(avg: torch.Tensor, current: torch.Tensor, num_averaged) -> torch.Tensor:
-        if not avg.is_floating_point():
-            return current
-        return avg + (current - avg) * (1.0 - decay)
-    return update
-
-
 def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
           progress: bool = True, evaluate: bool = True) -> dict:
     """Train ``cfg``'s model on its benchmark; returns the final metrics dict.
@@ -353,11 +341,6 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
     callbacks = [best_cb, _StepProgressBar() if progress else _ValidationLines(best_cb)]
     if int(t.get("early_stopping_patience", 0)) > 0:
         callbacks.append(EarlyStopping("val_mpjpe", patience=int(t["early_stopping_patience"]), mode="min"))
-    if float(t.get("ema_decay") or 0.0) > 0:
-        # An exponential moving average of the weights (and of the batch-norm statistics) is what
-        # is validated, checkpointed (as the checkpoint's weights) and shipped; the raw weights
-        # travel in the checkpoint to resume from.
-        callbacks.append(WeightAveraging(avg_fn=ema_update(float(t["ema_decay"]))))
     loggers = [CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tb", version="")]
     max_steps = int(t["max_steps"])
     try:
