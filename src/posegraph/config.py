@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "benchmark": "mocap-lift",
     "model": {"name": "baseline", "kwargs": {}},
     "data": {"normalize_input": False, "normalize_output": False, "flip": False,
-             "random_cameras": False, "rotate": False, "noise_px": 0.0, "noise_prob": 1.0, "validation_fraction": 0.1},
+             "random_cameras": False, "rotate": False, "speed": 0.0, "noise_px": 0.0, "noise_prob": 1.0, "validation_fraction": 0.1},
     "train": {"batch_size": 256, "max_steps": 10000, "lr": 1e-3, "weight_decay": 0.0,
               "optimizer": "adam", "schedule": {"name": "constant"}, "grad_clip": 0.0,
               "seed": 0, "val_every_steps": 1000, "log_every_steps": 50, "precision": "32-true",
@@ -329,6 +329,7 @@ class DataSection(_Section):
     flip: Bool = False
     random_cameras: Annotated[Union[bool, float], BeforeValidator(_prob_or_bool)] = False
     rotate: Bool = False
+    speed: Annotated[float, _num(0.0, 0.9)] = 0.0
     noise_px: Annotated[float, _num(0.0, 1000.0)] = 0.0
     noise_prob: Probability = 1.0
     validation_fraction: Annotated[float, _num(0.0, 1.0, hi_open=True)] = 0.1

@@ -110,7 +110,7 @@ class ForecastTask(Task):
     def training_data(self, skeleton, data, path=None):
         from .train.data import forecast_training_data
 
-        return forecast_training_data(skeleton, path or data.get("path"))
+        return forecast_training_data(skeleton, path or data.get("path"), speed=float(data.get("speed") or 0.0))
 
 
 LIFT = LiftTask(

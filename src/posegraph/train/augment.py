@@ -56,7 +56,14 @@ def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | Non
     """Forecasting augmentation of past ``x`` (B, T_in, J, 3) and future ``y`` (B, T_out, J, 3),
     the same transform for both: ``data.rotate`` turns a window about the vertical (+y) axis
     by an angle drawn from U(0, 360 deg); ``data.flip`` mirrors half the windows (x -> -x,
-    left/right joints swapped). ``world`` is unused (the windows are already in the world frame)."""
+    left/right joints swapped). ``data.speed`` (s > 0): each window is replayed at a speed drawn
+    from U(1 - s, 1 + s) (capped where its take ends): frame ``k`` of the resampled window is the
+    take at time ``r k`` from the window's start, linearly interpolated; ``world`` then holds the
+    take from the window's start (NaN past its end, :class:`posegraph.train.data.ForecastTensors`).
+    Without it, ``world`` is unused."""
+    s = float(d.get("speed") or 0.0)
+    if s > 0 and world is not None:
+        x, y = _replay(x.shape[1], x.shape[1] + y.shape[1], world, s)
     if d.get("rotate"):
         a = torch.rand(x.shape[0], device=x.device) * (2 * torch.pi)
         from ..models.forecast_base import yaw_matrices
@@ -71,3 +78,21 @@ def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | Non
         x = torch.where(m, x[:, :, flip_perm] * sign, x)
         y = torch.where(m, y[:, :, flip_perm] * sign, y)
     return x, y
+
+
+def _replay(past: int, length: int, take: torch.Tensor, s: float):
+    """Windows of ``length`` frames (``past`` observed) resampled at random speeds (see
+    :func:`augment_forecast`); ``take`` (B, L_max, J, 3), NaN past the take's end."""
+    B, L_max = take.shape[:2]
+    valid = (~torch.isnan(take[:, :, 0, 0])).sum(dim=1)  # frames before the take's end
+    r_max = (valid - 1).to(take.dtype) / (length - 1)
+    r = (1 - s) + 2 * s * torch.rand(B, device=take.device, dtype=take.dtype)
+    r = torch.minimum(r, r_max)
+    t = r[:, None] * torch.arange(length, device=take.device, dtype=take.dtype)  # (B, length)
+    lo = t.floor().long().clamp(max=L_max - 1)
+    hi = (lo + 1).clamp(max=L_max - 1)
+    hi = torch.minimum(hi, (valid - 1)[:, None])
+    a = (t - lo.to(t.dtype))[:, :, None, None]
+    bi = torch.arange(B, device=take.device)[:, None]
+    w = take[bi, lo] * (1 - a) + take[bi, hi] * a
+    return w[:, :past], w[:, past:]

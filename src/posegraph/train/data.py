@@ -117,21 +117,36 @@ def _world_frames(samples, path=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 class ForecastTensors:
-    """Forecasting windows gathered from the concatenated frames."""
+    """Forecasting windows gathered from the concatenated frames.
 
-    def __init__(self, positions: np.ndarray, starts: np.ndarray, past: int, future: int, skeleton: Skeleton):
+    ``ends`` (the first frame after each window's take) and ``speed`` > 0: batches also carry
+    ``"w"``, the take from the window's start over ``(1 + speed)`` times the window's length
+    (frames past the take's end are NaN), for the playback-speed augmentation
+    (:func:`posegraph.train.augment.augment_forecast`)."""
+
+    def __init__(self, positions: np.ndarray, starts: np.ndarray, past: int, future: int, skeleton: Skeleton,
+                 ends: np.ndarray | None = None, speed: float = 0.0):
         ji = H36M17.subset_indices(skeleton)
         self.pos = torch.as_tensor(np.ascontiguousarray(positions[:, ji]))
         self.starts = torch.as_tensor(starts)
         self.offsets = torch.arange(past + future)
         self.past = past
+        self.ends = None if ends is None or not speed else torch.as_tensor(ends)
+        if self.ends is not None:
+            self.long_offsets = torch.arange(int(np.ceil((past + future - 1) * (1 + speed))) + 1)
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def gather(self, idx: torch.Tensor) -> dict:
         w = self.pos[self.starts[idx, None] + self.offsets]
-        return {"x": w[:, :self.past], "y": w[:, self.past:]}
+        b = {"x": w[:, :self.past], "y": w[:, self.past:]}
+        if self.ends is not None:
+            f = self.starts[idx, None] + self.long_offsets
+            inside = f < self.ends[idx, None]
+            long = self.pos[torch.minimum(f, self.ends[idx, None] - 1)]
+            b["w"] = torch.where(inside[:, :, None, None], long, torch.full_like(long, float("nan")))
+        return b
 
 
 def benchmark_data_path(cfg: dict):
@@ -159,8 +174,11 @@ def lift_training_data(skeleton: Skeleton, path=None, world: bool = False) -> tu
     return LiftTensors(tr.p2d, tr.p3d, skeleton, *extra), LiftTensors(va.p2d, va.p3d, skeleton)
 
 
-def forecast_training_data(skeleton: Skeleton, path=None) -> tuple[ForecastTensors, ForecastTensors]:
+def forecast_training_data(skeleton: Skeleton, path=None, speed: float = 0.0) -> tuple[ForecastTensors, ForecastTensors]:
+    """(train, validation) windows; ``speed`` > 0: training batches carry what the playback-speed
+    augmentation needs (:class:`ForecastTensors`)."""
     tr = load_forecast("train", validation="exclude", path=path)
     va = load_forecast("train", validation="only", path=path)
-    return (ForecastTensors(tr.positions, tr.starts, tr.past, tr.future, skeleton),
+    ends = tr.bench.seq_offsets[tr.seq_index + 1] if speed else None
+    return (ForecastTensors(tr.positions, tr.starts, tr.past, tr.future, skeleton, ends=ends, speed=speed),
             ForecastTensors(va.positions, va.starts, va.past, va.future, skeleton))
