@@ -78,3 +78,40 @@ def test_forecast_rotation_and_flip_transform_past_and_future_alike():
     plain = PoseModule(load_config("configs/forecast/sts_gcn.yaml", ["data.flip=false"]))
     x0, y0 = plain._augment(b["x"], b["y"])
     assert torch.equal(x0, b["x"]) and torch.equal(y0, b["y"])
+
+
+def test_forecast_playback_speed_resamples_each_window_within_its_take():
+    """data.speed: a window replayed at speed r is the take sampled at r * k from its start
+    (real mocap), never reaches past the end of its take, and is off by default."""
+    from posegraph.skeleton import get_skeleton
+    from posegraph.train.augment import _replay
+    from posegraph.train.data import forecast_training_data
+
+    tr, _ = forecast_training_data(get_skeleton("h36m17"), speed=0.5)
+    ends = tr.ends
+    last = torch.nonzero(tr.starts + 35 == ends).flatten()[:8]  # windows that end exactly with their take
+    idx = torch.cat([torch.arange(0, 64 * 7, 7), last])
+    b = tr.gather(idx)
+    assert b["w"].shape[1] == 52 and torch.equal(b["w"][:, :35], torch.cat([b["x"], b["y"]], 1))
+    assert torch.isnan(b["w"][len(idx) - len(last):, 35:]).all()  # past the take's end: nothing
+    cfg = load_config("configs/forecast/sts_gcn.yaml", ["data.speed=0.5", "data.flip=false"])
+    m = PoseModule(cfg)
+    torch.manual_seed(0)
+    x, y = m._augment(b["x"], b["y"], b["w"])
+    assert x.shape == b["x"].shape and y.shape == b["y"].shape and torch.isfinite(torch.cat([x, y], 1)).all()
+    assert not torch.allclose(x[:64], b["x"][:64])
+    # windows at the end of their take cannot be sped up: at most the original speed
+    steps = lambda p: (p[:, 1:] - p[:, :-1]).norm(dim=-1).mean((1, 2))  # noqa: E731
+    assert (steps(torch.cat([x, y], 1))[64:] <= steps(torch.cat([b["x"], b["y"]], 1))[64:] * 1.001).all()
+    # a take moving at one unit per frame: frame k of a replayed window sits at r * k, r in [1-s, 1+s]
+    take = torch.arange(40.0)[None, :, None, None].expand(5, 40, 1, 3).clone()
+    take[4, 30:] = float("nan")  # a take that ends 30 frames after the window's start
+    torch.manual_seed(1)
+    px, py = _replay(10, 25, take, 0.5)
+    w = torch.cat([px, py], 1)[..., 0, 0]  # (5, 25)
+    r = w[:, 1] - w[:, 0]
+    assert torch.allclose(w, r[:, None] * torch.arange(25.0), atol=1e-5)
+    assert ((r >= 0.5 - 1e-6) & (r <= 1.5 + 1e-6)).all() and r[4] <= 29 / 24 + 1e-6
+    # off by default: no long windows gathered, nothing resampled
+    plain, _ = forecast_training_data(get_skeleton("h36m17"))
+    assert "w" not in plain.gather(idx[:4])
