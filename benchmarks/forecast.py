@@ -60,7 +60,17 @@ ROWS = {
                  "configs/forecast/ablations/sts_2500.yaml", "fc-abl/sts_2500", None, "schedule"),
     "ses_2500": ("SeS-GCN student, shipped recipe, 2500 steps (the previous release)",
                  "configs/forecast/ablations/ses_2500.yaml", "fc-abl/ses_2500", None, "schedule"),
+    "sts_speed": ("STS-GCN, shipped recipe + playback speed U(0.75, 1.25)",
+                  "configs/forecast/ablations/sts_speed.yaml", "fc-abl/sts_speed", None, "speed"),
+    "ses_teacher_speed": ("SeS-GCN teacher (dense) + playback speed",
+                          "configs/forecast/ablations/ses_teacher_speed.yaml", "fc-abl/ses_teacher_speed", None, "speed"),
+    "ses_speed": ("SeS-GCN student, shipped recipe + playback speed (its teacher: the row above)",
+                  "configs/forecast/ablations/ses_speed.yaml", "fc-abl/ses_speed", None, "speed"),
 }
+TEACHER = {"ses-gcn": "ses-teacher", "ses_2500": "ses-teacher", "ses_speed": "ses_teacher_speed"}
+"""Students and the row that trains their teacher."""
+# the speed table: each recipe without and with the playback-speed augmentation
+SPEED_ROWS = ("sts-gcn", "sts_speed", "ses-teacher", "ses_teacher_speed", "ses-gcn", "ses_speed")
 # the schedule-length table: each short-schedule row above the shipped row it shortens
 SCHEDULE_ROWS = ("sts_2500", "sts-gcn", "ses_2500", "ses-gcn")
 REFERENCE = ("zero-velocity", "constant-velocity", "linear", "linear-heading")
@@ -75,15 +85,15 @@ def _train_args(rid: str) -> list[str]:
     if (run / "checkpoints" / "last.ckpt").exists():
         return args + ["--resume", str(run)]
     args += ["--config", str(REPO / cfg), "--out", str(run), "--overwrite"]
-    if rid in ("ses-gcn", "ses_2500"):
-        args += ["--set", f"model.teacher={RUNS / ROWS['ses-teacher'][2] / 'model.pt'}"]
+    if rid in TEACHER:
+        args += ["--set", f"model.teacher={RUNS / ROWS[TEACHER[rid]][2] / 'model.pt'}"]
     return args
 
 
 def train(ids: list[str], jobs: int = 2) -> None:
     """Train missing rows, `jobs` at a time; the student (ses-gcn) after its teacher."""
     trainable = [r for r in ids if ROWS[r][1]]
-    students = ("ses-gcn", "ses_2500")
+    students = tuple(TEACHER)
     waves = [[r for r in trainable if r not in students], [r for r in trainable if r in students]]
     for wave in waves:
         todo = [r for r in wave if not (RUNS / ROWS[r][2] / "model.pt").exists()]
@@ -275,7 +285,7 @@ def _table(results, ids, kind, with_meta=True):
 def _command(rid: str) -> str:
     """A markdown bullet: the row's label and the command that trains it."""
     _, cfg, folder, _, _ = ROWS[rid]
-    teacher = f" --set model.teacher=runs/{ROWS['ses-teacher'][2]}/model.pt" if rid in ("ses-gcn", "ses_2500") else ""
+    teacher = f" --set model.teacher=runs/{ROWS[TEACHER[rid]][2]}/model.pt" if rid in TEACHER else ""
     return f"- {ROWS[rid][0]}: `posegraph train --config {cfg} --out runs/{folder}{teacher}`"
 
 
@@ -350,6 +360,16 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
         md += _table(results, sched, "mpjpe_at")
         md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
         md += _table(results, sched, "mpjpe_upto")
+    speed = [r for r in SPEED_ROWS if r in results]
+    if any(ROWS[r][4] == "speed" for r in speed):
+        md += ["", "## Playback-speed augmentation", "",
+               "Each recipe without and with replaying every training window at a speed drawn from U(0.75, 1.25) "
+               "(linear interpolation within its take; `data.speed: 0.25`), same schedule and seed: meant to cover "
+               "people who move faster or slower than the training takes. Command of each row:", ""]
+        md += [_command(rid) for rid in speed] + ["", "### MPJPE at each horizon (mm)", ""]
+        md += _table(results, speed, "mpjpe_at")
+        md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
+        md += _table(results, speed, "mpjpe_upto")
     if before:
         md += ["", "## Before this recipe (the previously shipped models)", "",
                before["what"], "", "| method | " + " | ".join(f"{h} ms" for h in HORIZONS[1:]) + " | ≤1000 ms |",
