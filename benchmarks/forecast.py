@@ -289,6 +289,14 @@ def _command(rid: str) -> str:
     return f"- {ROWS[rid][0]}: `posegraph train --config {cfg} --out runs/{folder}{teacher}`"
 
 
+def _commands_and_tables(results: dict, ids: list[str]) -> list[str]:
+    """The command of each row, then its two tables (at, and averaged up to, each horizon)."""
+    md = [_command(rid) for rid in ids] + ["", "### MPJPE at each horizon (mm)", ""]
+    md += _table(results, ids, "mpjpe_at")
+    md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
+    return md + _table(results, ids, "mpjpe_upto")
+
+
 def render(results: dict, before: dict, missing: list[str]) -> str:
     main_ids = [r for r in ROWS if ROWS[r][4] == "main"]
     abl_ids = [r for r in ROWS if ROWS[r][4] == "ablation"]
@@ -356,20 +364,14 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
         md += ["", "## Schedule length", "",
                "The shipped recipe on the previous release's schedule against the shipped one (same data, same "
                "teacher for the students; the multistep milestones scale with the length). Command of each row:", ""]
-        md += [_command(rid) for rid in sched] + ["", "### MPJPE at each horizon (mm)", ""]
-        md += _table(results, sched, "mpjpe_at")
-        md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
-        md += _table(results, sched, "mpjpe_upto")
+        md += _commands_and_tables(results, sched)
     speed = [r for r in SPEED_ROWS if r in results]
     if any(ROWS[r][4] == "speed" for r in speed):
         md += ["", "## Playback-speed augmentation", "",
                "Each recipe without and with replaying every training window at a speed drawn from U(0.75, 1.25) "
                "(linear interpolation within its take; `data.speed: 0.25`), same schedule and seed: meant to cover "
                "people who move faster or slower than the training takes. Command of each row:", ""]
-        md += [_command(rid) for rid in speed] + ["", "### MPJPE at each horizon (mm)", ""]
-        md += _table(results, speed, "mpjpe_at")
-        md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
-        md += _table(results, speed, "mpjpe_upto")
+        md += _commands_and_tables(results, speed)
     if before:
         md += ["", "## Before this recipe (the previously shipped models)", "",
                before["what"], "", "| method | " + " | ".join(f"{h} ms" for h in HORIZONS[1:]) + " | ≤1000 ms |",

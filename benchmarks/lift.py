@@ -401,20 +401,18 @@ def main() -> int:
                 print(f"{rid:22s} MPJPE gt {r['gt']['mpjpe']:.1f}  noisy {r['noisy']['mpjpe']:.1f}  ({r['source']})", flush=True)
     short_file = OUT / SHORT
     short = json.loads(short_file.read_text()) if short_file.exists() else {}
-    short_fixed = {}
-    for rid, _, _ in SHORT_FIXED:
-        f = SHORT_RUNS / rid / "model.pt"
-        if f.exists():
-            short_fixed[rid] = evaluate_run(f, SHORT_RUNS / rid)
-        elif f"short/{rid}" in stored:
-            short_fixed[rid] = stored[f"short/{rid}"]
-    trials = {}
-    for rid, _, _ in TRIALS:
-        f = TRIAL_RUNS / rid / "model.pt"
-        if f.exists():
-            trials[rid] = evaluate_run(f, TRIAL_RUNS / rid)
-        elif f"trial/{rid}" in stored:
-            trials[rid] = stored[f"trial/{rid}"]
+    def side_rows(rows, runs: Path, key: str) -> dict:
+        """Rows trained outside table 1: measured from their runs, else as last stored."""
+        out = {}
+        for rid, _, _ in rows:
+            if (runs / rid / "model.pt").exists():
+                out[rid] = evaluate_run(runs / rid / "model.pt", runs / rid)
+            elif f"{key}/{rid}" in stored:
+                out[rid] = stored[f"{key}/{rid}"]
+        return out
+
+    short_fixed = side_rows(SHORT_FIXED, SHORT_RUNS, "short")
+    trials = side_rows(TRIALS, TRIAL_RUNS, "trial")
     write_text(OUT / "lift.md", render(results, short, short_fixed, trials))
     save_json(OUT / "lift.json", {**results, **{f"short/{k}": v for k, v in short_fixed.items()},
                                   **{f"trial/{k}": v for k, v in trials.items()}})
