@@ -51,8 +51,9 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import ArrayFormatError, FormatError, PosegraphError, ShapeError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, write_text
 from .npzfile import read_npz
+from .textfile import read_text
 from ..skeleton import KeypointLayout, Skeleton, get_layout, get_skeleton, guess_layout, map_keypoints
 
 __all__ = [
@@ -335,33 +336,13 @@ def _count_keypoints(n: int, layout, path, where: str) -> int:
 
 def _load_json(path) -> object:
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise FormatError(path, f"invalid JSON: {e.msg} (column {e.colno})", e.lineno) from None
     except (RecursionError, ValueError) as e:  # absurdly deep nesting; over-long integers
         raise FormatError(path, f"invalid JSON ({type(e).__name__})") from None
-
-
-def _read_text(path: Path) -> str:
-    if path.is_dir():
-        raise FormatError(path, "is a folder, expected a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError(path, f"not a UTF-8 text file ({e.reason})") from None
-    except OSError as e:
-        raise FormatError(path, f"cannot read ({e.strerror or type(e).__name__})") from None
-    if not text.strip():
-        raise FormatError(path, "empty file")
-    return text
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """UTF-8 text written through :func:`posegraph.fileio.atomic_path` (temp file + rename)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def _image_size(w, h, path, where) -> tuple[int, int]:
@@ -566,7 +547,7 @@ def write_coco_json(path: PathLike, kps_per_image, image_ids: Sequence[int] | No
             out.append({"image_id": img, "category_id": int(category_id),
                         "keypoints": _flat(person), "score": score})
     path = Path(path)
-    _write_text_atomic(path, json.dumps(out, separators=(",", ":")))
+    write_text(path, json.dumps(out, separators=(",", ":")))
     return path
 
 
@@ -701,7 +682,7 @@ def write_openpose_dir(folder: PathLike, kps, layout=None, prefix: str = "frame"
                    "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": []}
                   for p in people if (p[:, 2] > 0).any()]
         out = folder / f"{prefix}_{num:012d}_keypoints.json"
-        _write_text_atomic(out, json.dumps({"version": 1.3, "people": listed}, separators=(",", ":")))
+        write_text(out, json.dumps({"version": 1.3, "people": listed}, separators=(",", ":")))
         written.append(out)
     return written
 
@@ -918,7 +899,7 @@ def write_keypoints_csv(path: PathLike, keypoints, confidence=None, *, layout=No
                 row.append(_fmt(float(conf[f, k])))
         lines.append(",".join(row))
     path = Path(path)
-    _write_text_atomic(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -959,7 +940,7 @@ def read_keypoints_csv(path: PathLike, layout=None) -> Keypoints2D:
     (:func:`posegraph.skeleton.guess_layout`). Errors name the line.
     """
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     meta: dict[str, tuple[str, int]] = {}
     header = None
     rows: list[tuple[int, list[str]]] = []
