@@ -54,7 +54,8 @@ from ..errors import ArrayFormatError, FormatError, PosegraphError, ShapeError
 from ..fileio import atomic_path, write_text
 from .npzfile import read_npz
 from .textfile import read_text
-from ..skeleton import KeypointLayout, Skeleton, get_layout, get_skeleton, guess_layout, map_keypoints
+from ..skeleton import (KeypointLayout, Skeleton, get_layout, get_skeleton, guess_layout, layouts_by_count,
+                        map_keypoints)
 
 __all__ = [
     "Keypoints2D",
@@ -80,7 +81,10 @@ CHUNK_FRAMES = 4096
 float64 temporaries are this many frames long whatever the length of the input (the results do
 not depend on it)."""
 
-_KNOWN_COUNTS = "17 (coco17: 51 values), 18 (coco18: 54), 25 (body25: 75), 33 (blazepose33: 99)"
+_KNOWN_COUNTS = ", ".join(f"{n} ({lay.name}: {3 * n}{' values' if i == 0 else ''})"
+                          for i, (n, lay) in enumerate(layouts_by_count().items()))
+"""The joint counts the readers tell the layout from (``posegraph.skeleton.layouts_by_count``),
+with their numbers of values per person."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def _count_keypoints(n: int, layout, path, where: str) -> int:
         return K
     if n % 3:
         raise FormatError(path, f"{n} values, not 3 (x, y, confidence) per keypoint; "
-                                f"expected one of 51, 54, 75, 99", where)
+                                f"expected one of {', '.join(str(3 * n) for n in layouts_by_count())}", where)
     try:
         guess_layout(n // 3)
     except ShapeError:
