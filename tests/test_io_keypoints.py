@@ -506,3 +506,62 @@ def test_unknown_extension(tmp_path):
         read_keypoints(p)
     with pytest.raises(FormatError, match="no such file"):
         read_keypoints(tmp_path / "absent.json")
+
+
+WRITERS = {
+    "OpenPose": lambda d, k: write_openpose_dir(d / "op", k)[0].parent,
+    "OpenPose frame": lambda d, k: write_openpose_dir(d / "frames", k)[0],
+    "COCO keypoints": lambda d, k: write_coco_json(d / "results.json", k),
+    "npz": lambda d, k: write_keypoints_npz(d / "k.npz", k),
+    "CSV": lambda d, k: write_keypoints_csv(d / "k.csv", k),
+}
+"""For each row of ``READERS`` (by name): a file of that format, from its writer."""
+
+
+def test_read_keypoints_dispatch_table_covers_every_format(tmp_path, monkeypatch, two_people):
+    """Every registered reader reads, through ``read_keypoints``, what its writer wrote."""
+    import dataclasses
+
+    from posegraph.io.keypoints import dispatch
+
+    assert set(WRITERS) == {r.name for r in dispatch.READERS}, "a format without a writer here"
+    used = []
+
+    def spy(row):
+        def read(*args):
+            used.append(row.name)
+            return row.read(*args)
+        return dataclasses.replace(row, read=read)
+
+    monkeypatch.setattr(dispatch, "READERS", tuple(spy(r) for r in dispatch.READERS))
+    a, _ = two_people
+    a = a.copy()
+    a[4, 6, 2] = 0  # a missing joint
+    k = Keypoints2D(np.where(a[..., 2:] > 0, a[..., :2], np.nan), a[..., 2], "coco17", (1000, 1000),
+                    np.arange(F) + 3)
+    for name, write in WRITERS.items():
+        used.clear()
+        got = read_keypoints(write(tmp_path, k))
+        assert used == [name]
+        n = 1 if name == "OpenPose frame" else F
+        assert got.layout == "coco17" and np.array_equal(got.frame_ids, k.frame_ids[:n])
+        np.testing.assert_array_equal(got.xy, k.xy[:n])
+        np.testing.assert_array_equal(got.confidence, k.confidence[:n])
+
+
+def test_known_joint_counts_are_those_of_skeleton_layouts():
+    from posegraph.io.keypoints.checks import _KNOWN_COUNTS, _count_keypoints
+    from posegraph.skeleton import LAYOUTS, guess_layout, layouts_by_count
+
+    counts = {lay.num_keypoints for lay in LAYOUTS.values()}
+    assert set(layouts_by_count()) == counts
+    assert {lay.name for lay in layouts_by_count().values()} == set(LAYOUTS) - {"h36m17"}
+    assert [int(part.split()[0]) for part in _KNOWN_COUNTS.split(", ")] == sorted(counts)
+    for n in counts:
+        assert guess_layout(n).num_keypoints == n
+        assert _count_keypoints(3 * n, None, "k.json", "keypoints") == n
+    unknown = max(counts) + 1
+    with pytest.raises(FormatError, match=f"unknown joint count {unknown} .*known: 17 \\(coco17: 51 values\\)"):
+        _count_keypoints(3 * unknown, None, "k.json", "keypoints")
+    with pytest.raises(FormatError, match="expected one of " + ", ".join(str(3 * n) for n in sorted(counts))):
+        _count_keypoints(3 * unknown + 1, None, "k.json", "keypoints")

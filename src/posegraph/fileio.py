@@ -75,9 +75,9 @@ def save_json_stream(path: str | os.PathLike, head: dict, key: str, items: Itera
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """A text file written atomically."""
+    """A UTF-8 text file written atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 

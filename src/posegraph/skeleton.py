@@ -34,6 +34,7 @@ __all__ = [
     "map_keypoints",
     "SKELETONS",
     "LAYOUTS",
+    "layouts_by_count",
 ]
 
 
@@ -289,12 +290,25 @@ def get_layout(name: str | KeypointLayout) -> KeypointLayout:
         raise PosegraphError(f"unknown keypoint layout {name!r}; known: {', '.join(LAYOUTS)}") from None
 
 
+def layouts_by_count() -> dict[int, KeypointLayout]:
+    """The layout :func:`guess_layout` takes for each keypoint count, in increasing count.
+
+    Derived from :data:`LAYOUTS`: every detector layout, i.e. all but ``h36m17`` (the models'
+    own joints), so 17 keypoints are COCO-17; of two layouts with one count, the first listed.
+    """
+    by_count: dict[int, KeypointLayout] = {}
+    for lay in LAYOUTS.values():
+        if lay is not H36M17_LAYOUT:
+            by_count.setdefault(lay.num_keypoints, lay)
+    return dict(sorted(by_count.items()))
+
+
 def guess_layout(num_keypoints: int) -> KeypointLayout:
     """The layout with that many keypoints (17 is taken as COCO-17, the detectors' layout)."""
-    by_count = {17: COCO17, 25: BODY25, 18: COCO18, 33: BLAZEPOSE33}
+    by_count = layouts_by_count()
     if num_keypoints not in by_count:
-        raise ShapeError(f"cannot tell the keypoint layout of {num_keypoints} joints; "
-                         f"known counts: 17 (coco17), 18 (coco18), 25 (body25), 33 (blazepose33)")
+        known = ", ".join(f"{n} ({lay.name})" for n, lay in by_count.items())
+        raise ShapeError(f"cannot tell the keypoint layout of {num_keypoints} joints; known counts: {known}")
     return by_count[num_keypoints]
 
 

@@ -30,10 +30,16 @@ from ..skeleton import H36M17
 from .motion import Motion
 from .stature import check_stature
 from .rotations import euler_to_matrix, parse_axis_order
+from .textfile import read_text
 
 __all__ = ["AsfBone", "AsfSkeleton", "read_asf", "read_amc", "ASF_TO_H36M17"]
 
 INCH = 0.0254
+
+MOTION_TEXT = "motion data"
+"""What the motion text files (ASF/AMC, BVH, exp-map) hold, as the error for an empty one says."""
+MOTION_ENCODING = "latin-1"
+"""Their text encoding: Latin-1 never fails to decode, and their keywords and numbers are ASCII."""
 
 #: h36m17 joint -> ASF bone whose far end it is (``root`` is the root position).
 ASF_TO_H36M17 = {
@@ -43,19 +49,6 @@ ASF_TO_H36M17 = {
     "l_elbow": "lhumerus", "l_wrist": "lradius", "r_shoulder": "rclavicle",
     "r_elbow": "rhumerus", "r_wrist": "rradius",
 }
-
-
-def read_text(path: str | os.PathLike) -> tuple[Path, list[str]]:
-    """The file's lines, decoded tolerantly (Latin-1 never fails; numbers are ASCII) with
-    CR LF / CR / LF endings removed. Raises FormatError for an empty file."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise FormatError(p, f"cannot read file ({e.strerror or e})") from None
-    if not raw.strip():
-        raise FormatError(p, "file is empty (expected motion data)", 1)
-    return p, raw.decode("latin-1").splitlines()
 
 
 def _floats(path, tokens, lineno, what):
@@ -104,7 +97,8 @@ class AsfSkeleton:
 
 def read_asf(path: str | os.PathLike) -> AsfSkeleton:
     """Parse an Acclaim ASF skeleton file."""
-    p, lines = read_text(path)
+    p = Path(path)
+    lines = read_text(p, MOTION_TEXT, MOTION_ENCODING).splitlines()
     section = None
     length_unit = 1.0
     degrees = True
@@ -332,7 +326,8 @@ def read_amc(path: str | os.PathLike, asf: str | os.PathLike | AsfSkeleton, fps:
     """
     if not isinstance(asf, AsfSkeleton):
         asf = read_asf(asf)
-    p, lines = read_text(path)
+    p = Path(path)
+    lines = read_text(p, MOTION_TEXT, MOTION_ENCODING).splitlines()
     vals, F, degrees = _parse_amc(p, lines, asf)
     to_rad = np.deg2rad if degrees else (lambda x: x)
     # root

@@ -27,10 +27,11 @@ import numpy as np
 from ._numeric import numeric_rows
 from ..errors import FormatError
 from ..skeleton import H36M17
-from .asf_amc import INCH, read_text
+from .asf_amc import INCH, MOTION_ENCODING, MOTION_TEXT
 from .motion import Motion
 from .stature import check_stature
 from .rotations import euler_to_matrix
+from .textfile import read_text
 
 __all__ = ["BvhJoint", "read_bvh", "BVH_TO_H36M17", "CMU_BVH_SCALE"]
 
@@ -235,7 +236,8 @@ def read_bvh(path: str | os.PathLike, scale: float = CMU_BVH_SCALE, mapping: dic
             ``Frame Time: .0083333`` gives 120).
     """
     _check_header(path)
-    p, lines = read_text(path)
+    p = Path(path)
+    lines = read_text(p, MOTION_TEXT, MOTION_ENCODING).splitlines()
     joints, motion_at = _parse_hierarchy(p, lines)
     nch = sum(len(j.channels) for j in joints)
     data, ft = _parse_motion(p, lines, motion_at, nch)

@@ -27,10 +27,11 @@ import numpy as np
 from ._numeric import numeric_rows
 from ..errors import FormatError
 from ..skeleton import H36M17
-from .asf_amc import read_text
+from .asf_amc import MOTION_ENCODING, MOTION_TEXT
 from .motion import Motion
 from .stature import check_stature
 from .rotations import expmap_to_matrix
+from .textfile import read_text
 
 __all__ = ["load_expmap_skeleton", "read_expmap", "read_expmap_values", "expmap_forward_kinematics"]
 
@@ -93,7 +94,8 @@ def expmap_forward_kinematics(root_position: np.ndarray, expmaps: np.ndarray, sk
 def read_expmap_values(path: str | os.PathLike, num_joints: int, skip_rest: bool = True) -> tuple[Path, np.ndarray]:
     """The numbers of an exp-map text file: ``(path, (frames, 3 + 3 * num_joints) float64)``;
     a line with another count of values, or no frames, is a :class:`FormatError`."""
-    p, lines = read_text(path)
+    p = Path(path)
+    lines = read_text(p, MOTION_TEXT, MOTION_ENCODING).splitlines()
     J = num_joints
     nval = 3 + 3 * J
     rows, lns = [], []
