@@ -64,7 +64,7 @@ ROWS = {
                   "configs/forecast/ablations/sts_speed.yaml", "fc-abl/sts_speed", None, "speed"),
     "ses_teacher_nospeed": ("SeS-GCN teacher (dense), without playback speed",
                             "configs/forecast/ablations/ses_teacher_nospeed.yaml", "fc-abl/ses_teacher_nospeed", None, "speed"),
-    "ses_nospeed": ("SeS-GCN student, without playback speed (the previous release; its teacher: the row above)",
+    "ses_nospeed": ("SeS-GCN student, without playback speed (the previous release; its teacher: the dense one without it)",
                     "configs/forecast/ablations/ses_nospeed.yaml", "fc-abl/ses_nospeed", None, "speed"),
 }
 TEACHER = {"ses-gcn": "ses-teacher", "ses_2500": "ses_teacher_nospeed", "ses_nospeed": "ses_teacher_nospeed"}
