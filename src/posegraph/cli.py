@@ -312,7 +312,6 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
          conf_threshold: float = typer.Option(0.3, help="Joints below this confidence are filled and flagged."),
          max_frames: Optional[int] = typer.Option(None, help="Only the first N frames."),
          turn: float = typer.Option(0.0, help="--render: degrees the 3D view turns per frame."),
-         backend: str = typer.Option("torch", help="Inference backend (torch)."),
          progress: bool = typer.Option(True, help="Show progress bars.")):
     """Lift 2D to 3D: a video/images (through the offline 2D detector) or a 2D keypoint file.
 
@@ -345,7 +344,7 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
                      smooth=smooth, window=sigma if smooth == "gaussian" else window, order=order,
                      bones=constant_bones, robust=robust, max_gap=max_gap, bvh=bvh, focal=focal, person=person, overwrite=overwrite,
                      progress=progress, image_size=size, conf_threshold=conf_threshold,
-                     max_frames=max_frames, turn=turn, backend=backend)
+                     max_frames=max_frames, turn=turn)
     typer.echo(f"lifted {res['frames']} frames ({res['skeleton_3d']}, {res['detected_frames']} detected, "
                f"{res['tracks']} track(s), {100 * res['filled_fraction']:.1f}% joints filled): {res['npz']}, {res['json']}"
                + (f", {res['video']}" if res["video"] else "") + "".join(f", {p}" for p in res["bvh"]))

@@ -1,6 +1,8 @@
 """From a video, images or a 2D keypoint file to 3D poses: ``posegraph lift``.
 
-Steps (:func:`lift_input`):
+Steps (:func:`lift_input`, the composition of three stages: :func:`read_2d` reads the keypoint
+file, or the detector's ``detections.npz``, once (step 1); :func:`lift_keypoints` does steps 2-5
+on the arrays and reads or writes no file; :func:`write_lift` writes step 6's files as one set):
 
 1. **2D keypoints.** A video, an image or a folder of images goes through the offline
    detector (MediaPipe BlazePose, run in the detect environment as a subprocess, see
@@ -31,9 +33,9 @@ Steps (:func:`lift_input`):
    are not smoothed.
 6. **Output** in ``out``: ``lift.npz``, ``lift.json`` (the same per frame, plus metadata), the
    detector's ``detections.npz`` for video/image input, and with ``render`` a ``lift.mp4``
-   (or ``lift.gif``): the frame with its 2D skeleton on the left (filled joints as open red
-   circles), the 3D skeleton on fixed axes on the right (GraphMDN hypotheses drawn with
-   opacity by weight).
+   (or ``lift.gif``, :func:`posegraph.viz.render_lift_video`): the frame with its 2D skeleton on
+   the left (filled joints as open red circles), the 3D skeleton on fixed axes on the right
+   (GraphMDN hypotheses drawn with opacity by weight).
 
 Memory: after the keypoints are read, steps 1-4 run :data:`CHUNK_FRAMES` frames at a time (the
 filling carries each joint's last present value from chunk to chunk), writing into float32
@@ -47,6 +49,7 @@ outputs do not depend on the chunk size.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,8 +57,11 @@ import numpy as np
 from .errors import PosegraphError, ShapeError
 from .fileio import save_json_stream, save_npz, writes_output_dir
 from .geometry import MOCAP_LIFT
+from .skeleton import Skeleton
+from .viz import render_lift_video
 
-__all__ = ["lift_input", "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
+__all__ = ["lift_input", "read_2d", "lift_keypoints", "write_lift", "Camera", "Track2D", "LiftResult",
+           "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
 
 TRAIN_FOCAL_PER_WIDTH = MOCAP_LIFT["focal"] / MOCAP_LIFT["width"]  # 1.145
 """The training camera's focal length over its image width (1000x1000 images, f = 1145)."""
@@ -211,15 +217,356 @@ def _parse_smoothing(smooth, window, order) -> tuple[str, float, int]:
     return smooth, (int(window) if smooth == "savgol" else float(window)), int(order)
 
 
+def _check_options(smooth, window, order, max_gap, track_jump, chunk_frames) -> tuple[str, float, int]:
+    """The checks of :func:`lift_keypoints`' options (each a one-line error); returns the
+    smoothing as :func:`_parse_smoothing` gives it."""
+    smooth = _parse_smoothing(smooth, window, order)
+    if isinstance(max_gap, bool) or int(max_gap) != max_gap or max_gap < 0:
+        raise PosegraphError(f"--max-gap must be a number of frames >= 0, not {max_gap!r}")
+    if not (np.isfinite(track_jump) and track_jump > 0):
+        raise PosegraphError(f"--track-jump must be > 0 box diagonals, not {track_jump!r}")
+    if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
+        raise PosegraphError(f"chunk_frames must be a positive number of frames, not {chunk_frames!r}")
+    return smooth
+
+
+# ---------------------------------------------------------------------------------------
+# The stages: read_2d -> lift_keypoints -> write_lift
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Camera:
+    """The camera of a 2D track, in pixels (see the module docstring, step 3)."""
+
+    image_size: tuple[int, int]
+    """``(width, height)``; the principal point is the image centre."""
+    focal: float | None = None
+    """Focal length; None: the training camera's ``1.145 * width``."""
+    fps: float = 0.0
+    """Frames per second of the source (0: not known, e.g. an image or a keypoint file)."""
+
+
+@dataclass
+class Track2D:
+    """One person's 2D keypoints, mapped to the 17 Human3.6M joints, as :func:`read_2d` gives them."""
+
+    xy: np.ndarray
+    """``(F, 17, 2)`` float32 pixels (x right, y down), NaN where missing."""
+    confidence: np.ndarray
+    """``(F, 17)`` float32, 0 where missing."""
+    frame_ids: np.ndarray
+    """``(F,)`` int64 frame numbers."""
+    layout: str
+    """The keypoint layout of the source (``blazepose33`` for the detector, ``coco17``, ...)."""
+    source: str
+    """The input the keypoints come from (named in errors and in ``lift.json``)."""
+    kind: str = "keypoints"
+    """``"keypoints"`` (a keypoint file), or ``"video"``, ``"image"``, ``"images"`` (through the detector)."""
+    detected: np.ndarray | None = None
+    """``(F,)`` bool: the detector found a person (None for keypoint files)."""
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.xy.shape[0])
+
+
+def read_2d(path, *, kind: str = "keypoints", source=None, person: str | int = "largest",
+            image_size: tuple[int, int] | None = None, focal: float | None = None, max_frames: int | None = None,
+            chunk_frames: int = CHUNK_FRAMES) -> tuple[Track2D, Camera]:
+    """Read a 2D keypoint file, or the detector's ``detections.npz``, once: ``(track, camera)``.
+
+    Args:
+        path: a keypoint file or OpenPose folder (``kind="keypoints"``, read with
+            :func:`posegraph.io.keypoints.read_keypoints`, following ``person``), or the
+            ``detections.npz`` that :func:`posegraph.detect.runner.run_detector` wrote for a
+            ``"video"``, ``"image"`` or ``"images"`` input (its frame rate and per-frame
+            ``detected`` flags are kept).
+        source: the input named in errors and outputs (default ``path``; for detections, the
+            video or images).
+        image_size: ``(width, height)`` for files that do not say; an error if the file says otherwise.
+        focal: the focal length in pixels for :class:`Camera` (None: ``1.145 * width``).
+        max_frames: only the first frames of a keypoint file (the detector takes its own).
+        chunk_frames: frames mapped to the 17 joints at a time.
+    """
+    from .io.keypoints import Keypoints2D, keypoints_from_npz, read_keypoints
+    from .io.npzfile import read_npz
+
+    path = Path(path)
+    source = path if source is None else Path(source)
+    fps = 0.0
+    detected = None
+    if kind == "keypoints":
+        kps = read_keypoints(path, person=person)
+        if max_frames:
+            n = int(max_frames)
+            kps = Keypoints2D(kps.xy[:n], kps.confidence[:n], kps.layout, kps.image_size, kps.frame_ids[:n],
+                              None if kps.person_ids is None else kps.person_ids[:n], kps.path, kps.has_confidence)
+    else:
+        data = read_npz(path)  # read once: the keypoints, the frame rate and the detection flags
+        kps = keypoints_from_npz(data, path)
+        fps = float(data["fps"]) if "fps" in data else 0.0
+        detected = data.get("detected")
+    size = kps.image_size or (tuple(int(v) for v in image_size) if image_size is not None else None)
+    if size is None:
+        raise PosegraphError(f"{source}: the file does not give the image size; pass --image-size WIDTHxHEIGHT")
+    if image_size is not None and tuple(image_size) != tuple(size):
+        raise PosegraphError(f"{source}: the file says the image is {size[0]}x{size[1]}, "
+                             f"--image-size says {image_size[0]}x{image_size[1]}")
+    xy, conf = kps.to_h36m17(chunk_frames=int(chunk_frames))  # float32, mapped chunk by chunk
+    track = Track2D(xy, conf, kps.frame_ids, kps.layout, os.fspath(source), kind, detected)
+    return track, Camera(tuple(size), focal, fps)
+
+
+@dataclass
+class LiftResult:
+    """What :func:`lift_keypoints` computes: the arrays of ``lift.npz`` and what ``lift.json`` says.
+
+    The 2D is the h36m17 joints in pixels; the 3D is in the model's skeleton, metres, camera frame
+    (x right, y down, z forward); frames that are not detected (and not interpolated) are NaN.
+    """
+
+    track: Track2D
+    """The 2D as read (``keypoints_2d_raw``, ``confidence``, ``frame_ids``)."""
+    camera: Camera
+    skeleton: Skeleton
+    """The model's 3D skeleton."""
+    model_name: str
+    keypoints_2d: np.ndarray
+    """``(F, 17, 2)`` the 2D with missing joints filled (every frame)."""
+    filled: np.ndarray
+    """``(F, 17)`` bool: joints filled (missing or below the confidence threshold)."""
+    present: np.ndarray
+    """``(F,)`` bool: frames with a person in the 2D (:data:`MIN_JOINTS_DETECTED`)."""
+    model_input: np.ndarray
+    focal: float
+    """The focal length used, in pixels."""
+    input_scale: float
+    """``1.145 * width / focal`` (:func:`to_model_input`)."""
+    joints_3d: np.ndarray
+    joints_3d_raw: np.ndarray
+    joints_3d_cam: np.ndarray
+    root_cam: np.ndarray
+    root_cam_raw: np.ndarray
+    detected: np.ndarray
+    interpolated: np.ndarray
+    track_id: np.ndarray
+    bone_lengths: np.ndarray
+    hypotheses: np.ndarray | None
+    weights: np.ndarray | None
+    settings: dict
+    """How it was lifted: ``conf_threshold``, ``smooth``, ``window``, ``order``, ``robust``,
+    ``bones``, ``max_gap`` (``lift.json``'s metadata)."""
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.keypoints_2d.shape[0])
+
+
+def lift_keypoints(pipe, keypoints: Track2D, camera: Camera, *, conf_threshold: float = 0.3,
+                   smooth: str | float | bool | None = "savgol", window: int | None = None, order: int | None = None,
+                   bones: bool = True, robust: bool = True, max_gap: int = 0, track_jump: float = 0.5,
+                   progress: bool = True, chunk_frames: int = CHUNK_FRAMES) -> LiftResult:
+    """Steps 2-5 of the module docstring on a 2D track (no file is read or written).
+
+    ``pipe`` is a lifting :class:`~posegraph.pipeline.Pipeline`; ``keypoints`` and ``camera``
+    are :func:`read_2d`'s; the options are :func:`lift_input`'s.
+    """
+    from .io.keypoints import fill_missing
+    from .skeleton import H36M17
+    from .temporal import ROBUST_K, postprocess
+
+    if pipe.task != "lift":
+        raise PosegraphError(f"{pipe.model_name}: a {pipe.task} model; lift needs a lifting model")
+    smoother, window, order = _check_options(smooth, window, order, max_gap, track_jump, chunk_frames)
+    chunk = int(chunk_frames)
+    W, H = camera.image_size
+    xy17_raw, conf17 = keypoints.xy, keypoints.confidence
+    try:
+        xy17, filled = fill_missing(xy17_raw, conf17, "h36m17", threshold=conf_threshold, chunk_frames=chunk)
+    except ShapeError as e:
+        raise PosegraphError(f"{keypoints.source}: no usable 2D joint in any frame ({e})") from None
+
+    # 2. camera and model input, 3. lifting: chunk by chunk into float32 arrays
+    x, res, f_used, scale = _run_lifter(pipe, xy17, (W, H), camera.focal, progress, chunk)
+    pose_raw = res["pose"]
+    hyp = res.get("hypotheses")
+    weights = res.get("weights")
+    sk3 = pipe.skeleton
+
+    # 5. tracks, gaps, smoothing, bone lengths, root (posegraph.temporal)
+    idx3 = H36M17.subset_indices(sk3)
+    present = np.isfinite(xy17_raw).all(-1) & (conf17 >= conf_threshold)
+    det = present.sum(1) >= MIN_JOINTS_DETECTED
+    if keypoints.detected is not None:
+        det &= np.asarray(keypoints.detected, dtype=bool)
+    root_w = np.where(filled, 0.0, conf17)
+    post = postprocess(pose_raw, xy17, list(sk3.parents), detected=det, conf=root_w, joint_index=idx3,
+                       focal=f_used, principal_point=(W / 2.0, H / 2.0), smooth=smoother, window=window,
+                       order=order, bones=bones, max_gap=max_gap, jump=track_jump,
+                       robust=ROBUST_K if robust else None,
+                       symmetry=[(sk3.index(a), sk3.index(b)) for a, b in sk3.symmetry])
+    pose = post["pose"].astype(np.float32)
+    pose_raw = np.where(det[:, None, None], pose_raw, np.nan).astype(np.float32)
+    if hyp is not None:
+        hyp = np.where(det[:, None, None, None], hyp, np.nan).astype(np.float32)
+        if weights is not None:
+            weights = np.where(det[:, None, None], weights, np.nan).astype(np.float32)
+    return LiftResult(
+        track=keypoints, camera=camera, skeleton=sk3, model_name=pipe.model_name, keypoints_2d=xy17,
+        filled=filled, present=det, model_input=x, focal=f_used, input_scale=scale, joints_3d=pose,
+        joints_3d_raw=pose_raw, joints_3d_cam=post["pose_cam"].astype(np.float32),
+        root_cam=post["root_cam"].astype(np.float32), root_cam_raw=post["root_cam_raw"].astype(np.float32),
+        detected=post["detected"], interpolated=post["interpolated"], track_id=post["track_id"],
+        bone_lengths=post["bone_lengths"].astype(np.float32), hypotheses=hyp, weights=weights,
+        settings={"conf_threshold": conf_threshold, "smooth": smoother, "window": window, "order": order,
+                  "robust": bool(robust), "bones": bool(bones), "max_gap": int(max_gap)})
+
+
+def _write_outputs(result: LiftResult, out: Path, checkpoint=None, render: bool | str = False, turn: float = 0.0,
+                   bvh: bool = False, progress: bool = True) -> dict:
+    """:func:`write_lift`'s files, written into the folder ``out`` (step 6 of the module docstring)."""
+    from .skeleton import H36M17
+    from .temporal import ROBUST_ITERATIONS, ROBUST_K
+
+    r_ = result
+    trk, sk3, st = r_.track, r_.skeleton, r_.settings
+    F = r_.num_frames
+    W, H = r_.camera.image_size
+    fps = r_.camera.fps
+    det, xy17, pose, pose_raw = r_.present, r_.keypoints_2d, r_.joints_3d, r_.joints_3d_raw
+    hyp, weights, root_cam, filled = r_.hypotheses, r_.weights, r_.root_cam, r_.filled
+    arrays = {
+        "keypoints_2d": np.where(det[:, None, None], xy17, np.nan).astype(np.float32),
+        "keypoints_2d_raw": trk.xy,
+        "confidence": trk.confidence,
+        "filled": filled,
+        "model_input": r_.model_input,
+        "joints_3d": pose,
+        "joints_3d_raw": pose_raw,
+        "joints_3d_cam": r_.joints_3d_cam,
+        "root_cam": root_cam,
+        "root_cam_raw": r_.root_cam_raw,
+        "detected": r_.detected,
+        "interpolated": r_.interpolated,
+        "track_id": r_.track_id,
+        "bone_lengths": r_.bone_lengths,
+        "frame_ids": trk.frame_ids,
+        "image_size": np.array([W, H], dtype=np.int64),
+        "focal": np.float64(r_.focal),
+        "fps": np.float64(fps),
+        "joint_names_2d": np.array(H36M17.joints),
+        "joint_names_3d": np.array(sk3.joints),
+        "parents_3d": np.array(sk3.parents, dtype=np.int64),
+    }
+    if hyp is not None:
+        arrays["hypotheses"] = hyp
+        if weights is not None:
+            arrays["weights"] = weights
+    npz_path = save_npz(out / "lift.npz", **arrays)
+    del arrays
+
+    def r(a, d=4):
+        a = np.asarray(a, dtype=np.float64)
+        return None if not np.isfinite(a).all() else np.round(a, d).tolist()
+
+    def frames():  # one frame at a time
+        for i in range(F):
+            fr = {"frame": int(trk.frame_ids[i]),
+                  "detected": bool(r_.detected[i]),
+                  "interpolated": bool(r_.interpolated[i]),
+                  "track_id": int(r_.track_id[i]),
+                  "keypoints_2d": r(xy17[i], 2) if det[i] else None,
+                  "confidence": r(trk.confidence[i], 3),
+                  "filled": filled[i].astype(bool).tolist(),
+                  "joints_3d": r(pose[i]),
+                  "joints_3d_raw": r(pose_raw[i]),
+                  "root_cam": r(root_cam[i])}
+            if hyp is not None:
+                fr["hypotheses"] = r(hyp[i])
+                if weights is not None:
+                    fr["weights"] = r(weights[i])
+            yield fr
+
+    smoother, window, order = st["smooth"], st["window"], st["order"]
+    meta = {
+        "format": "posegraph-lift", "format_version": 1,
+        "input": trk.source, "input_kind": trk.kind, "keypoint_layout": trk.layout,
+        "checkpoint": None if checkpoint is None else os.fspath(checkpoint), "model": r_.model_name,
+        "skeleton_2d": "h36m17", "joint_names_2d": list(H36M17.joints),
+        "skeleton_3d": sk3.name, "joint_names_3d": list(sk3.joints), "parents_3d": list(sk3.parents),
+        "units": {"keypoints_2d": "pixels (x right, y down)",
+                  "joints_3d": "metres, camera frame (x right, y down, z forward), pelvis-relative",
+                  "joints_3d_cam": "metres, camera coordinates (joints_3d + root_cam)"},
+        "image_size": [W, H], "focal": r_.focal, "principal_point": [W / 2, H / 2],
+        "input_scale": r_.input_scale, "fps": fps, "conf_threshold": st["conf_threshold"],
+        "smoothing": None if smoother == "none" else {
+            **({"filter": "savitzky-golay", "window_frames": window, "order": order} if smoother == "savgol"
+               else {"filter": "gaussian", "sigma_frames": window}),
+            "robust": {"outlier_threshold_mad_sigma": ROBUST_K, "iterations": ROBUST_ITERATIONS}
+            if st["robust"] else None},
+        "constant_bone_lengths": st["bones"], "max_gap_interpolated": st["max_gap"],
+        "num_tracks": int(len(r_.bone_lengths)), "detected_frames": int(r_.detected.sum()),
+        "interpolated_frames": int(r_.interpolated.sum()),
+        "root": "root_cam: pelvis in camera coordinates (metres), linear least squares on the reprojection, smoothed",
+        "num_frames": F, "num_hypotheses": None if hyp is None else int(hyp.shape[1]),
+        "filled_fraction": float(filled.mean()),
+    }
+    json_path = save_json_stream(out / "lift.json", meta, "frames", frames())
+
+    video_out = None
+    if render:
+        fmt = "gif" if render == "gif" else "mp4"
+        video_out = render_lift_video(
+            out / f"lift.{fmt}", xy17, pose, sk3, image_size=(W, H), frame_ids=trk.frame_ids,
+            video=trk.source if trk.kind == "video" else None, image=trk.source if trk.kind == "image" else None,
+            images=trk.source if trk.kind == "images" else None, filled=filled, hypotheses=hyp,
+            weights=weights, fps=fps or 30.0, turn=turn, progress=progress,
+            detected=r_.detected, interpolated=r_.interpolated, track_id=r_.track_id)
+    bvh_paths = []
+    if bvh:
+        from .io.bvh_write import write_lift_bvh
+
+        bvh_paths = write_lift_bvh(out, pose, sk3, root_cam=root_cam, track_id=r_.track_id, fps=fps or 30.0)
+    return {"out": out, "npz": npz_path, "json": json_path, "video": video_out, "frames": F,
+            "skeleton_3d": sk3.name, "image_size": (W, H), "focal": r_.focal, "fps": fps,
+            "filled_fraction": float(filled.mean()), "detected_frames": int(r_.detected.sum()),
+            "interpolated_frames": int(r_.interpolated.sum()), "tracks": int(len(r_.bone_lengths)),
+            "bvh": bvh_paths}
+
+
+def _check_render(render) -> None:
+    if render not in (False, None, True, "mp4", "gif"):
+        raise PosegraphError(f"render must be 'mp4' or 'gif', not {render!r}")
+
+
+@writes_output_dir
+def write_lift(result: LiftResult, out, *, checkpoint=None, render: bool | str = False, turn: float = 0.0,
+               bvh: bool = False, progress: bool = True, overwrite: bool = False) -> dict:
+    """Write a :class:`LiftResult` into the folder ``out``, as one set (:class:`posegraph.fileio.OutputDir`).
+
+    ``lift.npz``, ``lift.json`` (``checkpoint``: the model file it names), with ``render``
+    ``lift.mp4`` (``"gif"``: ``lift.gif``; the frames come from the track's source), with
+    ``bvh`` ``lift.bvh``; a failure leaves ``out`` as it was. Returns :func:`lift_input`'s
+    dict. (:func:`lift_input` writes the same files into the set that also holds the
+    detector's ``detections.npz``.)
+    """
+    _check_render(render)
+    return _write_outputs(result, out.begin(), checkpoint, render, turn, bvh, progress)
+
+
 @writes_output_dir
 def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: str | float | bool | None = "savgol",
                window: int | None = None, order: int | None = None, bones: bool = True, robust: bool = True,
                max_gap: int = 0, track_jump: float = 0.5, bvh: bool = False,
                focal: float | None = None, person: str | int = "largest", overwrite: bool = False,
                progress: bool = True, image_size: tuple[int, int] | None = None, conf_threshold: float = 0.3,
-               max_frames: int | None = None, turn: float = 0.0, backend: str = "torch",
+               max_frames: int | None = None, turn: float = 0.0,
                detector_python: str | os.PathLike | None = None, chunk_frames: int = CHUNK_FRAMES) -> dict:
     """Lift a video, image(s) or 2D keypoint file to 3D; writes ``lift.npz``/``lift.json`` in ``out``.
+
+    :func:`read_2d` (after the detector, for video and images), :func:`lift_keypoints`, then
+    the files of :func:`write_lift`.
 
     Args:
         input: video file, image file, folder of images, or keypoint file/OpenPose folder.
@@ -247,7 +594,6 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
         conf_threshold: joints with lower confidence are filled and flagged.
         max_frames: only the first frames (detector input and keypoint files).
         turn: degrees the rendered 3D view turns per frame (0: fixed view).
-        backend: ``"torch"`` (the only one).
         detector_python: the detect environment's python (default: see :mod:`posegraph.detect.runner`).
         chunk_frames: frames processed at a time after reading (:data:`CHUNK_FRAMES`); memory
             beyond the output arrays is bounded by it, the outputs do not depend on it.
@@ -256,363 +602,38 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
         a dict with the written paths (``npz``, ``json``, ``video``), ``frames``, ``skeleton_3d``,
         ``image_size``, ``focal``, ``fps`` and ``filled_fraction``.
     """
-    from .io.keypoints import fill_missing, read_keypoints
     from .pipeline import load_model_file, resolve_checkpoint
-    from .skeleton import H36M17
 
     inp = Path(input)
     if not inp.exists():
         raise PosegraphError(f"{inp}: no such file or folder")
-    if backend != "torch":
-        raise PosegraphError(f"backend {backend!r} is not supported by lift; use 'torch'")
-    if render not in (False, None, True, "mp4", "gif"):
-        raise PosegraphError(f"render must be 'mp4' or 'gif', not {render!r}")
-    smoother, window, order = _parse_smoothing(smooth, window, order)
-    if isinstance(max_gap, bool) or int(max_gap) != max_gap or max_gap < 0:
-        raise PosegraphError(f"--max-gap must be a number of frames >= 0, not {max_gap!r}")
-    if not (np.isfinite(track_jump) and track_jump > 0):
-        raise PosegraphError(f"--track-jump must be > 0 box diagonals, not {track_jump!r}")
-    if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
-        raise PosegraphError(f"chunk_frames must be a positive number of frames, not {chunk_frames!r}")
+    _check_render(render)
+    _check_options(smooth, window, order, max_gap, track_jump, chunk_frames)  # before the model loads
     person = _parse_person(person)
     ckpt = resolve_checkpoint(checkpoint)
     pipe = load_model_file(ckpt)
     if pipe.task != "lift":
         raise PosegraphError(f"{ckpt}: a {pipe.task} model; lift needs a lifting model")
     kind = _input_kind(inp)
-    if kind in ("video", "image", "images"):
+    if kind != "keypoints":
         from .detect.runner import detect_python
 
         if detector_python is None:
             detector_python = detect_python()  # fail before touching out
     out = out.begin()  # a temporary folder, moved into place on return (writes_output_dir)
 
-    # 1. 2D keypoints
-    fps = 0.0
-    video_path = None
-    if kind in ("video", "image", "images"):
+    # 1. 2D keypoints: the detector's (written into the output set) or the file's
+    src = inp
+    if kind != "keypoints":
         from .detect.runner import run_detector
 
-        det = run_detector(inp, out / "detections.npz", max_frames=max_frames, progress=progress,
+        src = run_detector(inp, out / "detections.npz", max_frames=max_frames, progress=progress,
                            python=detector_python)
-        kps = read_keypoints(det)
-        with np.load(det) as d:
-            fps = float(d["fps"]) if "fps" in d.files else 0.0
-            detected = d["detected"] if "detected" in d.files else None
-        if kind == "video":
-            video_path = inp
-    else:
-        kps = read_keypoints(inp, person=person)
-        detected = None
-        if max_frames:
-            from .io.keypoints import Keypoints2D
-
-            n = int(max_frames)
-            kps = Keypoints2D(kps.xy[:n], kps.confidence[:n], kps.layout, kps.image_size, kps.frame_ids[:n],
-                              None if kps.person_ids is None else kps.person_ids[:n], kps.path, kps.has_confidence)
-    size = kps.image_size or (tuple(int(v) for v in image_size) if image_size is not None else None)
-    if size is None:
-        raise PosegraphError(f"{inp}: the file does not give the image size; pass --image-size WIDTHxHEIGHT")
-    if image_size is not None and tuple(image_size) != tuple(size):
-        raise PosegraphError(f"{inp}: the file says the image is {size[0]}x{size[1]}, "
-                             f"--image-size says {image_size[0]}x{image_size[1]}")
-    W, H = size
-    chunk = int(chunk_frames)
-    xy17_raw, conf17 = kps.to_h36m17(chunk_frames=chunk)  # float32, mapped chunk by chunk
-    frame_ids, layout_2d = kps.frame_ids, kps.layout
-    del kps  # the file's own keypoints are not needed any more
-    F = len(xy17_raw)
-    try:
-        xy17, filled = fill_missing(xy17_raw, conf17, "h36m17", threshold=conf_threshold, chunk_frames=chunk)
-    except ShapeError as e:
-        raise PosegraphError(f"{inp}: no usable 2D joint in any frame ({e})") from None
-
-    # 2. camera and model input, 3. lifting: chunk by chunk into float32 arrays
-    x, res, f_used, scale = _run_lifter(pipe, xy17, (W, H), focal, progress, chunk)
-    pose_raw = res["pose"]
-    hyp = res.get("hypotheses")
-    weights = res.get("weights")
-    sk3 = pipe.skeleton
-
-    # 5. tracks, gaps, smoothing, bone lengths, root (posegraph.temporal)
-    from .temporal import ROBUST_ITERATIONS, ROBUST_K, postprocess
-
-    idx3 = H36M17.subset_indices(sk3)
-    present = np.isfinite(xy17_raw).all(-1) & (conf17 >= conf_threshold)
-    det = present.sum(1) >= MIN_JOINTS_DETECTED
-    if detected is not None:
-        det &= np.asarray(detected, dtype=bool)
-    root_w = np.where(filled, 0.0, conf17)
-    post = postprocess(pose_raw, xy17, list(sk3.parents), detected=det, conf=root_w, joint_index=idx3,
-                       focal=f_used, principal_point=(W / 2.0, H / 2.0), smooth=smoother, window=window,
-                       order=order, bones=bones, max_gap=max_gap, jump=track_jump,
-                       robust=ROBUST_K if robust else None,
-                       symmetry=[(sk3.index(a), sk3.index(b)) for a, b in sk3.symmetry])
-    pose = post["pose"].astype(np.float32)
-    pose_raw = np.where(det[:, None, None], pose_raw, np.nan).astype(np.float32)
-    if hyp is not None:
-        hyp = np.where(det[:, None, None, None], hyp, np.nan).astype(np.float32)
-        if weights is not None:
-            weights = np.where(det[:, None, None], weights, np.nan).astype(np.float32)
-    root_cam = post["root_cam"].astype(np.float32)
-
-    # 4. outputs
-    arrays = {
-        "keypoints_2d": np.where(det[:, None, None], xy17, np.nan).astype(np.float32),
-        "keypoints_2d_raw": xy17_raw,
-        "confidence": conf17,
-        "filled": filled,
-        "model_input": x,
-        "joints_3d": pose,
-        "joints_3d_raw": pose_raw,
-        "joints_3d_cam": post["pose_cam"].astype(np.float32),
-        "root_cam": root_cam,
-        "root_cam_raw": post["root_cam_raw"].astype(np.float32),
-        "detected": post["detected"],
-        "interpolated": post["interpolated"],
-        "track_id": post["track_id"],
-        "bone_lengths": post["bone_lengths"].astype(np.float32),
-        "frame_ids": frame_ids,
-        "image_size": np.array([W, H], dtype=np.int64),
-        "focal": np.float64(f_used),
-        "fps": np.float64(fps),
-        "joint_names_2d": np.array(H36M17.joints),
-        "joint_names_3d": np.array(sk3.joints),
-        "parents_3d": np.array(sk3.parents, dtype=np.int64),
-    }
-    if hyp is not None:
-        arrays["hypotheses"] = hyp
-        if weights is not None:
-            arrays["weights"] = weights
-    npz_path = save_npz(out / "lift.npz", **arrays)
-
-    def r(a, d=4):
-        a = np.asarray(a, dtype=np.float64)
-        return None if not np.isfinite(a).all() else np.round(a, d).tolist()
-
-    def frames():  # one frame at a time
-        for i in range(F):
-            fr = {"frame": int(frame_ids[i]),
-                  "detected": bool(post["detected"][i]),
-                  "interpolated": bool(post["interpolated"][i]),
-                  "track_id": int(post["track_id"][i]),
-                  "keypoints_2d": r(xy17[i], 2) if det[i] else None,
-                  "confidence": r(conf17[i], 3),
-                  "filled": filled[i].astype(bool).tolist(),
-                  "joints_3d": r(pose[i]),
-                  "joints_3d_raw": r(pose_raw[i]),
-                  "root_cam": r(root_cam[i])}
-            if hyp is not None:
-                fr["hypotheses"] = r(hyp[i])
-                if weights is not None:
-                    fr["weights"] = r(weights[i])
-            yield fr
-
-    meta = {
-        "format": "posegraph-lift", "format_version": 1,
-        "input": os.fspath(inp), "input_kind": kind, "keypoint_layout": layout_2d,
-        "checkpoint": os.fspath(ckpt), "model": pipe.model_name,
-        "skeleton_2d": "h36m17", "joint_names_2d": list(H36M17.joints),
-        "skeleton_3d": sk3.name, "joint_names_3d": list(sk3.joints), "parents_3d": list(sk3.parents),
-        "units": {"keypoints_2d": "pixels (x right, y down)",
-                  "joints_3d": "metres, camera frame (x right, y down, z forward), pelvis-relative",
-                  "joints_3d_cam": "metres, camera coordinates (joints_3d + root_cam)"},
-        "image_size": [W, H], "focal": f_used, "principal_point": [W / 2, H / 2],
-        "input_scale": scale, "fps": fps, "conf_threshold": conf_threshold,
-        "smoothing": None if smoother == "none" else {
-            **({"filter": "savitzky-golay", "window_frames": window, "order": order} if smoother == "savgol"
-               else {"filter": "gaussian", "sigma_frames": window}),
-            "robust": {"outlier_threshold_mad_sigma": ROBUST_K, "iterations": ROBUST_ITERATIONS}
-            if robust else None},
-        "constant_bone_lengths": bool(bones), "max_gap_interpolated": int(max_gap),
-        "num_tracks": int(len(post["bone_lengths"])), "detected_frames": int(post["detected"].sum()),
-        "interpolated_frames": int(post["interpolated"].sum()),
-        "root": "root_cam: pelvis in camera coordinates (metres), linear least squares on the reprojection, smoothed",
-        "num_frames": F, "num_hypotheses": None if hyp is None else int(hyp.shape[1]),
-        "filled_fraction": float(filled.mean()),
-    }
-    json_path = save_json_stream(out / "lift.json", meta, "frames", frames())
-
-    video_out = None
-    if render:
-        fmt = "gif" if render == "gif" else "mp4"
-        video_out = render_lift_video(
-            out / f"lift.{fmt}", xy17, pose, sk3, image_size=(W, H), frame_ids=frame_ids,
-            video=video_path, image=inp if kind == "image" else None,
-            images=inp if kind == "images" else None, filled=filled, hypotheses=hyp,
-            weights=weights, fps=fps or 30.0, turn=turn, progress=progress,
-            detected=post["detected"], interpolated=post["interpolated"], track_id=post["track_id"])
-    bvh_paths = []
-    if bvh:
-        from .io.bvh_write import write_lift_bvh
-
-        bvh_paths = write_lift_bvh(out, pose, sk3, root_cam=root_cam, track_id=post["track_id"], fps=fps or 30.0)
-    return {"out": out, "npz": npz_path, "json": json_path, "video": video_out, "frames": F,
-            "skeleton_3d": sk3.name, "image_size": (W, H), "focal": f_used, "fps": fps,
-            "filled_fraction": float(filled.mean()), "detected_frames": int(post["detected"].sum()),
-            "interpolated_frames": int(post["interpolated"].sum()), "tracks": int(len(post["bone_lengths"])),
-            "bvh": bvh_paths}
-
-
-# ---------------------------------------------------------------------------------------
-# Rendering
-# ---------------------------------------------------------------------------------------
-
-
-def _frame_source(video, image, images, frame_ids):
-    """Yield an RGB frame (or None) per entry of ``frame_ids``, streamed."""
-    from .detect import IMAGE_EXTENSIONS
-    from .video import iter_frames, read_image
-
-    if video is not None:
-        got = iter_frames(video, sorted(set(int(f) for f in frame_ids)))
-        pending = next(got, None)
-        for fid in frame_ids:
-            fid = int(fid)
-            while pending is not None and pending[0] < fid:
-                pending = next(got, None)
-            yield pending[1] if pending is not None and pending[0] == fid else None
-    elif image is not None:
-        img = read_image(image)
-        for _ in frame_ids:
-            yield img
-    elif images is not None:
-        names = sorted(q for q in Path(images).iterdir() if q.suffix.lower() in IMAGE_EXTENSIONS)
-        for fid in frame_ids:
-            yield read_image(names[int(fid)]) if int(fid) < len(names) else None
-    else:
-        for _ in frame_ids:
-            yield None
-
-
-def _fit_rgba(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize to ``size = (w, h)`` pixels (the panel's size, so matplotlib need not resample) as RGBA."""
-    from PIL import Image
-
-    im = Image.fromarray(np.ascontiguousarray(img[..., :3]))
-    if im.size != size:
-        im = im.resize(size, Image.BILINEAR)
-    return np.asarray(im.convert("RGBA"))
-
-
-def render_lift_video(path, p2d: np.ndarray, p3d: np.ndarray, skeleton3d, *, image_size, frame_ids=None,
-                      video=None, image=None, images=None, filled=None, hypotheses=None, weights=None,
-                      fps: float = 30.0, turn: float = 0.0, radius: float = 0.9, progress: bool = True,
-                      width_px: int = 1120, detected=None, interpolated=None, track_id=None) -> Path:
-    """Render [frame + 2D skeleton | 3D skeleton] per frame to an MP4 or GIF (by ``path``'s suffix).
-
-    ``p2d`` ``(F, 17, 2)`` pixels (h36m17); ``p3d`` ``(F, J, 3)`` camera-frame metres in
-    ``skeleton3d``; ``hypotheses`` ``(F, M, J, 3)`` with ``weights`` ``(F, J, M)`` are drawn
-    with opacity proportional to their joint-averaged weight. The 3D axes are fixed
-    (``radius`` metres around the pelvis); ``turn`` degrees per frame turns the view.
-    Frames are streamed from ``video`` (or ``image``/``images``); without one, a grey canvas.
-    A frame with ``detected`` False (and not ``interpolated``) shows no skeleton and "no
-    detection"; interpolated frames and track ids are labelled. The 3D axes are in metres.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .skeleton import get_skeleton
-    from .video import VideoWriter
-    from .viz import _bone_colors
-
-    sk2, sk3 = get_skeleton("h36m17"), get_skeleton(skeleton3d)
-    F = len(p2d)
-    frame_ids = np.arange(F) if frame_ids is None else np.asarray(frame_ids)
-    W, H = image_size
-    dpi = 100
-    left_w = width_px - 420
-    left_h = max(200, int(round(left_w * H / W)))
-    fig_h = max(left_h, 420)
-    fig_h += fig_h % 2
-    fig = plt.figure(figsize=(width_px / dpi, fig_h / dpi), dpi=dpi)
-    ax2 = fig.add_axes([0.0, 0.0, left_w / width_px, 1.0])
-    ax3 = fig.add_axes([left_w / width_px, 0.0, 420 / width_px, 0.92], projection="3d")
-    ax2.set_axis_off()
-    canvas = np.full((8, 8, 3), 200, np.uint8)
-    im = ax2.imshow(canvas, extent=(0, W, H, 0), interpolation="nearest")
-    ax2.set_xlim(0, W), ax2.set_ylim(H, 0)
-    cols2, cols3 = _bone_colors(sk2), _bone_colors(sk3)
-    lines2 = [ax2.plot([], [], color=c, lw=2.5)[0] for c in cols2]
-    dots2 = ax2.scatter(np.zeros(17), np.zeros(17), s=10, color="k", zorder=3)
-    miss2 = ax2.scatter([], [], s=60, facecolors="none", edgecolors="red", linewidths=1.5, zorder=4)
-    title = ax2.text(0.01, 0.99, "", transform=ax2.transAxes, va="top", ha="left", fontsize=9,
-                     color="w", bbox=dict(facecolor="k", alpha=0.5, lw=0))
-
-    def cam(P):  # camera frame (x right, y down, z forward) -> plot (x, depth, up)
-        P = np.asarray(P, dtype=np.float64)
-        return np.stack([P[..., 0], P[..., 2], -P[..., 1]], axis=-1)
-
-    M = 0 if hypotheses is None else hypotheses.shape[1]
-    hyp_lines = [[ax3.plot([], [], [], color="tab:purple", lw=1.2, alpha=0.3)[0] for _ in sk3.edges]
-                 for _ in range(M)]
-    lines3 = [ax3.plot([], [], [], color=c, lw=2.5)[0] for c in cols3]
-    ax3.set_xlim(-radius, radius), ax3.set_ylim(-radius, radius), ax3.set_zlim(-radius, radius)
-    ax3.set_box_aspect((1, 1, 1))
-    ax3.set_xlabel("x (m)", fontsize=8), ax3.set_ylabel("depth (m)", fontsize=8), ax3.set_zlabel("up (m)", fontsize=8)
-    ticks = [-0.5, 0.0, 0.5]
-    ax3.set_xticks(ticks), ax3.set_yticks(ticks), ax3.set_zticks(ticks)
-    ax3.tick_params(labelsize=7)
-    nodet = ax3.text2D(0.5, 0.5, "", transform=ax3.transAxes, ha="center", va="center", fontsize=14, color="red")
-    ax3.set_title("3D (camera frame, pelvis-relative)" + (f", {M} hypotheses" if M else ""), fontsize=9)
-
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=F, desc="render", unit="frame")
-    try:
-        with VideoWriter(path, fps=fps) as wr:
-            for i, frame in enumerate(_frame_source(video, image, images, frame_ids)):
-                if frame is not None:
-                    im.set_data(_fit_rgba(frame, (left_w, left_h)))
-                elif i == 0:
-                    im.set_data(canvas)
-                shown = detected is None or bool(detected[i]) or (interpolated is not None and bool(interpolated[i]))
-                P = p2d[i] if shown else np.full_like(np.asarray(p2d[i], dtype=np.float64), np.nan)
-                for (a, b), ln in zip(sk2.edges, lines2):
-                    ln.set_data(P[[a, b], 0], P[[a, b], 1])
-                dots2.set_offsets(P)
-                if shown and filled is not None and filled[i].any():
-                    miss2.set_offsets(P[filled[i]])
-                else:
-                    miss2.set_offsets(np.zeros((0, 2)))
-                nf = 0 if filled is None else int(filled[i].sum())
-                label = f"frame {int(frame_ids[i])}"
-                if not shown:
-                    label += "  no detection"
-                elif interpolated is not None and interpolated[i]:
-                    label += "  interpolated (no detection)"
-                elif nf:
-                    label += f"  ({nf} joints filled)"
-                if track_id is not None and track_id[i] >= 0:
-                    label += f"  track {int(track_id[i])}"
-                title.set_text(label)
-                nodet.set_text("" if shown else "no detection")
-                Q = cam(p3d[i])
-                for (a, b), ln in zip(sk3.edges, lines3):
-                    ln.set_data_3d(Q[[a, b], 0], Q[[a, b], 1], Q[[a, b], 2])
-                if M and not np.isfinite(hypotheses[i]).all():
-                    for m in range(M):
-                        for ln in hyp_lines[m]:
-                            ln.set_data_3d([], [], [])
-                elif M:
-                    wm = weights[i].mean(0) if weights is not None else np.full(M, 1.0 / M)
-                    wm = wm / max(wm.max(), 1e-9)
-                    Hq = cam(hypotheses[i])
-                    for m in range(M):
-                        for (a, b), ln in zip(sk3.edges, hyp_lines[m]):
-                            ln.set_data_3d(Hq[m, [a, b], 0], Hq[m, [a, b], 1], Hq[m, [a, b], 2])
-                            ln.set_alpha(float(0.05 + 0.6 * wm[m]))
-                ax3.view_init(elev=15, azim=-70 + turn * i)
-                fig.canvas.draw()
-                wr.write(np.asarray(fig.canvas.buffer_rgba())[..., :3])
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        plt.close(fig)
-        if bar is not None:
-            bar.close()
-    return Path(path)
+    track, camera = read_2d(src, kind=kind, source=inp, person=person, image_size=image_size, focal=focal,
+                            max_frames=max_frames if kind == "keypoints" else None, chunk_frames=chunk_frames)
+    # 2-5. filling, camera, lifting, post-processing
+    result = lift_keypoints(pipe, track, camera, conf_threshold=conf_threshold, smooth=smooth, window=window,
+                            order=order, bones=bones, robust=robust, max_gap=max_gap, track_jump=track_jump,
+                            progress=progress, chunk_frames=chunk_frames)
+    # 6. outputs
+    return _write_outputs(result, out, ckpt, render, turn, bvh, progress)

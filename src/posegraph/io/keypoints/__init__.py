@@ -67,7 +67,7 @@ from .coco_json import read_coco_json, write_coco_json
 from .container import CHUNK_FRAMES, Keypoints2D, fill_missing  # noqa: F401
 from .csv_file import read_keypoints_csv, write_keypoints_csv
 from .dispatch import read_keypoints
-from .npz_file import FLAT_IMAGE_SIZE, read_keypoints_npz, write_keypoints_npz  # noqa: F401
+from .npz_file import FLAT_IMAGE_SIZE, keypoints_from_npz, read_keypoints_npz, write_keypoints_npz  # noqa: F401
 from .openpose_dir import read_openpose_dir, write_openpose_dir
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "read_openpose_dir",
     "write_openpose_dir",
     "read_keypoints_npz",
+    "keypoints_from_npz",
     "write_keypoints_npz",
     "read_keypoints_csv",
     "write_keypoints_csv",

@@ -16,7 +16,7 @@ from ..npzfile import float_array, read_npz
 from .checks import MAX_ABS_VALUE, _check_range, _image_size, _resolve_layout, _writer_arrays
 from .container import Keypoints2D
 
-__all__ = ["read_keypoints_npz", "write_keypoints_npz", "FLAT_IMAGE_SIZE"]
+__all__ = ["read_keypoints_npz", "keypoints_from_npz", "write_keypoints_npz", "FLAT_IMAGE_SIZE"]
 
 PathLike = str | os.PathLike
 
@@ -66,7 +66,13 @@ def read_keypoints_npz(path: PathLike, layout=None) -> Keypoints2D:
     ``image_size`` keys are optional. A joint with confidence <= 0 is missing (NaN x/y);
     non-finite x/y of a present joint (or any, without confidence) is a :class:`ShapeError`.
     """
-    data = read_npz(path)
+    return keypoints_from_npz(read_npz(path), path, layout)
+
+
+def keypoints_from_npz(data: dict[str, np.ndarray], path: PathLike, layout=None) -> Keypoints2D:
+    """:func:`read_keypoints_npz` on the arrays of an ``.npz`` file already read (:func:`posegraph.io.npzfile.read_npz`),
+    so that a caller who needs other members too (the detector's ``fps`` and ``detected``)
+    reads the file once; ``path`` is named in errors."""
     if "keypoints" not in data and "p2d" in data:
         return _read_flat_lift(path, data, layout)
     if "keypoints" not in data:
