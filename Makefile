@@ -36,7 +36,7 @@ data: $(STAMP)
 
 # Optional: the offline 2D detector (mediapipe 0.10.21 bundles its BlazePose models; it pins
 # numpy<2 and protobuf<5, so it lives in its own venv). `posegraph lift VIDEO` runs
-# $(DETECT_VENV)/bin/python -m posegraph.detect.mediapipe_pose (or $$POSEGRAPH_DETECT_PYTHON).
+# $(DETECT_VENV)/bin/python -m posegraph.apps.detect.mediapipe_pose (or $$POSEGRAPH_DETECT_PYTHON).
 $(DETECT_STAMP): pyproject.toml requirements-detect.lock
 	$(PYTHON) -m venv $(DETECT_VENV)
 	$(DETECT_VENV)/bin/pip install -q --upgrade pip

@@ -227,7 +227,7 @@ def _rss_mb() -> dict:
 def lift_phases(path: str, ckpt: str, out: str) -> list:
     """RSS (current, peak) at the entry and exit of each step of ``lift_input`` (in this process)."""
     import posegraph.io.keypoints as K
-    import posegraph.lift as L
+    import posegraph.apps.lift as L
 
     log = []
 
@@ -279,7 +279,7 @@ def long_input(frames: int, short_frames: int) -> dict:
             ckpt = str(save_model_file(d / "semgcn16.pt", Pipeline("semgcn", {"skeleton": "h36m16"})))
             res["checkpoint"] = "semgcn h36m16, untrained"
         cli = [sys.executable, "-m", "posegraph.cli"]
-        res["import_only"] = _measure([sys.executable, "-c", "import torch, numpy, posegraph.lift, posegraph.cli"])
+        res["import_only"] = _measure([sys.executable, "-c", "import torch, numpy, posegraph.apps.lift, posegraph.cli"])
         for key, f in (("short", short_f), ("long", long_f)):
             out = d / f"out_{key}"
             m = _measure(cli + ["lift", str(f), "--checkpoint", ckpt, "--out", str(out), "--no-progress"])
@@ -535,8 +535,8 @@ def output_checks(examples: int, seed: int = 0) -> dict:
 
     import posegraph
     import posegraph.fileio as fileio
-    import posegraph.forecast as fc_mod
-    import posegraph.lift as lift_mod
+    import posegraph.apps.forecast as fc_mod
+    import posegraph.apps.lift as lift_mod
     from posegraph.cli import main as cli_main
     from posegraph.data.lift import load_lift
     from posegraph.errors import ShapeError
@@ -807,7 +807,7 @@ def markdown(rep: dict) -> str:
         if isinstance(ph, list):
             L += ["", "`lift.json` is written one frame at a time (`posegraph.fileio.save_json_stream`) and no "
                       "video frame is read for a keypoint input. After reading, mapping, filling, lifting and "
-                      "smoothing run 4096 frames at a time (`posegraph.lift.CHUNK_FRAMES`) into float32 output "
+                      "smoothing run 4096 frames at a time (`posegraph.apps.lift.CHUNK_FRAMES`) into float32 output "
                       "arrays allocated once, so what grows with the input are those arrays (2D, confidences, "
                       "fill mask, model input, 3D) and `lift.npz`: about 0.7 KB per frame. Before the chunking "
                       "the 1 h input peaked at ~860 MB (4 KB per frame: float64 copies of every array, and "

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from posegraph.video import iter_frames  # noqa: E402
+from posegraph.apps.video import iter_frames  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as td:
         result = Path(args.result) if args.result else None
         if result is None:
-            from posegraph.lift import lift_input
+            from posegraph.apps.lift import lift_input
 
             result = Path(lift_input(args.video, "semgcn", Path(td) / "lift", render=True, progress=False)["out"])
         mp4 = result / "lift.mp4"

@@ -164,7 +164,7 @@ def video_stats(video: Path, checkpoint: str) -> dict:
     the femur/shin length variation (std/mean) and the mean joint movement per frame."""
     import tempfile
 
-    from posegraph.lift import lift_input
+    from posegraph.apps.lift import lift_input
 
     out = {}
     with tempfile.TemporaryDirectory() as td:
@@ -261,7 +261,7 @@ def main(argv=None) -> int:
             "ground-truth pose, per frame (solver floor)": root_eval(gt, te, idx, root_gt, tg, parents, smooth=False, post=False),
         }
         result["test"][setting] = {"groups": len(tg), "frames": int(sum(e - s for s, e in tg)), "pose": rows, "root": roots}
-    from posegraph.detect.runner import DetectorNotFound, detect_python
+    from posegraph.apps.detect.runner import DetectorNotFound, detect_python
 
     try:
         has_detector = bool(detect_python())  # $POSEGRAPH_DETECT_PYTHON or the repo's .venv-detect

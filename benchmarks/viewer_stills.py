@@ -32,7 +32,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from posegraph.fileio import save_json  # noqa: E402
-from posegraph.viewer import BROWSER, browser_screenshot, find_browser, write_view  # noqa: E402
+from posegraph.apps.viewer import BROWSER, browser_screenshot, find_browser, write_view  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         td = Path(td)
         result = Path(args.result) if args.result else None
         if result is None:
-            from posegraph.lift import lift_input
+            from posegraph.apps.lift import lift_input
 
             result = lift_input(args.video, "semgcn", td / "lift", progress=False, max_frames=args.frames)["out"]
         html = write_view(result, td / "view.html", max_frames=args.frames, title=Path(args.video).name)

@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from posegraph.cli import main
-from posegraph.detect.runner import DetectorNotFound, default_detect_python, detect_python, run_detector
-from posegraph.lift import lift_input
+from posegraph.apps.detect.runner import DetectorNotFound, default_detect_python, detect_python, run_detector
+from posegraph.apps.lift import lift_input
 from posegraph.pipeline import Pipeline, save_model_file
 
 N = 10  # frames of walk_demo.mp4 used
@@ -58,7 +58,7 @@ def test_main_env_has_no_mediapipe():
 
 
 def test_detector_module_imports_only_numpy_cv2_mediapipe():
-    import posegraph.detect.mediapipe_pose as m
+    import posegraph.apps.detect.mediapipe_pose as m
 
     tree = ast.parse(Path(m.__file__).read_text())
     mods = set()
@@ -123,7 +123,7 @@ def test_lift_detector_keypoint_file(detections, model_path, tmp_path):
 
 
 def test_lift_video_end_to_end(detect_env, shared_media, model_path, tmp_path):
-    from posegraph.video import iter_frames, probe
+    from posegraph.apps.video import iter_frames, probe
 
     out = tmp_path / "out"
     assert main(["lift", str(shared_media / "walk_demo.mp4"), "--checkpoint", str(model_path), "--out", str(out),

@@ -14,7 +14,7 @@ def frames(shared_media):
     """Two real frames (0 and 30), centre crop 256x192 of the half-size frame (sides divisible by 4)."""
     from PIL import Image
 
-    from posegraph.video import iter_frames
+    from posegraph.apps.video import iter_frames
 
     out = []
     for _, fr in iter_frames(shared_media / "walk_demo.mp4", [0, 30]):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from posegraph.errors import FormatError, PosegraphError, ShapeError
-from posegraph.forecast import forecast_input, read_positions
+from posegraph.apps.forecast import forecast_input, read_positions
 from posegraph.pipeline import Pipeline, save_model_file
 
 CLI = [sys.executable, "-m", "posegraph.cli"]

@@ -30,7 +30,7 @@ from posegraph.errors import PosegraphError
 from posegraph.evaluate import run_batched
 from posegraph.geometry import unnormalize_screen
 from posegraph.io.keypoints import write_coco_json, write_keypoints_csv, write_keypoints_npz, write_openpose_dir
-from posegraph.lift import lift_input, smooth_poses, to_model_input
+from posegraph.apps.lift import lift_input, smooth_poses, to_model_input
 from posegraph.pipeline import Pipeline, load_model_file, save_model_file
 from posegraph.skeleton import BODY25, COCO17, H36M17
 

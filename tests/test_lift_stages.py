@@ -1,4 +1,4 @@
-"""`posegraph.lift` in stages: ``read_2d`` -> ``lift_keypoints`` (no files) -> ``write_lift``.
+"""`posegraph.apps.lift` in stages: ``read_2d`` -> ``lift_keypoints`` (no files) -> ``write_lift``.
 
 Real 2D: the mocap-lift test split's first take, in pixels of its 1000x1000 training camera.
 The staged path must give exactly the files of ``lift_input``, and ``lift_keypoints`` must
@@ -15,7 +15,7 @@ import torch
 from posegraph.errors import PosegraphError
 from posegraph.geometry import unnormalize_screen
 from posegraph.io.keypoints import write_keypoints_npz
-from posegraph.lift import Camera, LiftResult, lift_input, lift_keypoints, read_2d, write_lift
+from posegraph.apps.lift import Camera, LiftResult, lift_input, lift_keypoints, read_2d, write_lift
 from posegraph.pipeline import Pipeline, load_model_file, save_model_file
 
 F = 30

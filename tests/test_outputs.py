@@ -62,7 +62,7 @@ def lift_args(kp, out, *extra):
 
 # ----------------------------------------------------------------------------- lift
 def test_lift_full_disk_leaves_no_folder_and_no_half_set(kp, tmp_path, capsys, monkeypatch):
-    import posegraph.lift as lift
+    import posegraph.apps.lift as lift
 
     monkeypatch.setattr(lift, "save_json_stream", enospc)  # lift.npz written, then lift.json fails
     out = tmp_path / "new" / "deeper" / "out"
@@ -169,7 +169,7 @@ def motion_npz(tmp_path_factory):
 
 
 def test_forecast_full_disk_and_path_errors(motion_npz, tmp_path, capsys, monkeypatch):
-    import posegraph.forecast as fc
+    import posegraph.apps.forecast as fc
 
     src, model = motion_npz
     args = ["forecast", src, "--checkpoint", model, "--frame", "12", "--out"]

@@ -13,14 +13,14 @@ import pytest
 
 from posegraph.cli import main
 from posegraph.io.keypoints import write_keypoints_npz
-from posegraph.viewer import browser_screenshot, build_figure, find_browser, load_view_data, write_view
+from posegraph.apps.viewer import browser_screenshot, build_figure, find_browser, load_view_data, write_view
 
 
 @pytest.fixture(scope="module")
 def lift_result(tmp_path_factory):
     from posegraph.data.lift import load_lift
     from posegraph.geometry import unnormalize_screen
-    from posegraph.lift import lift_input
+    from posegraph.apps.lift import lift_input
 
     s = load_lift("test")
     idx = np.flatnonzero((s.seq == s.seq[0]) & (s.cam == s.cam[0]))[:40]
@@ -56,7 +56,7 @@ def test_lift_view(lift_result, tmp_path):
 
 
 def test_forecast_and_flat_views(shared_data, tmp_path):
-    from posegraph.forecast import forecast_input
+    from posegraph.apps.forecast import forecast_input
 
     forecast_input(shared_data / "cmu/subjects/17/17_10.amc", "sts-gcn", tmp_path / "fc", frame=100)
     fig = build_figure(load_view_data(tmp_path / "fc"))
@@ -83,7 +83,7 @@ def _skeleton_pixels(png, panel: float = 0.4) -> np.ndarray:
     left or right limb of the skeleton (the legend and the 2D panel are to the right)."""
     from PIL import Image
 
-    from posegraph.viewer import COLORS
+    from posegraph.apps.viewer import COLORS
 
     a = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
     a = a[:, : int(a.shape[1] * panel)]

@@ -254,7 +254,7 @@ def forecast(input: Path = typer.Argument(..., help="Past motion: .amc (+ .asf b
       posegraph forecast ../shared/data/cmu/subjects/17/17_10.amc --frame 100 --out fc --plot
       posegraph forecast walk.bvh --checkpoint ses-gcn --out fc
     """
-    from .forecast import forecast_input
+    from .apps.forecast import forecast_input
 
     r = forecast_input(input, checkpoint, out, skeleton=skeleton, frame=frame, plot=plot, overwrite=overwrite)
     msg = f"wrote {out}/forecast.npz and forecast.json ({len(r['horizon_ms'])} frames predicted by {r['model']})"
@@ -282,7 +282,7 @@ def demo(out: Path = typer.Option(Path("posegraph-demo"), help="Output folder (o
 
     Example: posegraph demo
     """
-    from .demo import run_demo
+    from .apps.demo import run_demo
 
     run_demo(out, quick=quick)
 
@@ -326,7 +326,7 @@ def lift(input: Path = typer.Argument(..., help="Video, image, folder of images,
       posegraph lift results.json --checkpoint baseline --out lifted --image-size 1920x1080
       posegraph lift openpose_out/ --checkpoint runs/semgcn/model.pt --out lifted --person 1 --focal 1500
     """
-    from .lift import lift_input
+    from .apps.lift import lift_input
 
     _check_options(max_frames=(max_frames, 1, None), focal=(focal, "> 0", None), conf_threshold=(conf_threshold, 0.0, 1.0),
                    sigma=(sigma, "> 0", None), window=(window, 1, None), order=(order, 0, None), max_gap=(max_gap, 0, None),
@@ -379,7 +379,7 @@ def view(result: Path = typer.Argument(..., help="A lift or forecast output (fol
       posegraph view walk3d -o view.html
       posegraph view fc/forecast.npz -o forecast.html
     """
-    from .viewer import write_view
+    from .apps.viewer import write_view
 
     typer.echo(f"wrote {write_view(result, out, overwrite=overwrite, index=index, max_frames=max_frames)}")
 

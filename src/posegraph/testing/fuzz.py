@@ -464,7 +464,7 @@ def run_benchmark_file(b, case) -> str:
 
 def run_forecast_positions(b, case) -> str:
     from posegraph.data.build import resample_linear
-    from posegraph.forecast import read_positions
+    from posegraph.apps.forecast import read_positions
 
     f = write_npz_case(b["dir"] / "positions.npz", b["positions"], case)
 

@@ -4,7 +4,7 @@ The detector needs mediapipe 0.10.21, which pins numpy<2 (the main environment h
 so it lives in a separate virtual environment. :func:`detect_python` finds that
 environment's interpreter: ``$POSEGRAPH_DETECT_PYTHON`` if set, else
 ``<repo>/.venv-detect/bin/python`` (``make detect-env`` creates it). :func:`run_detector`
-runs ``<python> -m posegraph.detect.mediapipe_pose INPUT --out NPZ --progress`` and shows
+runs ``<python> -m posegraph.apps.detect.mediapipe_pose INPUT --out NPZ --progress`` and shows
 its progress.
 """
 
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import PosegraphError
+from ...errors import PosegraphError
 
 __all__ = ["detect_python", "run_detector", "DetectorNotFound"]
 
@@ -27,8 +27,8 @@ class DetectorNotFound(PosegraphError):
 
 
 def repo_root() -> Path:
-    """The source checkout holding this package (``src/posegraph/detect`` -> repo)."""
-    return Path(__file__).resolve().parents[3]
+    """The source checkout holding this package (``src/posegraph/apps/detect`` -> repo)."""
+    return Path(__file__).resolve().parents[4]
 
 
 def default_detect_python() -> Path:
@@ -60,7 +60,7 @@ def run_detector(input_path: str | os.PathLike, out_npz: str | os.PathLike, *, m
     :class:`~posegraph.errors.PosegraphError` (with the detector's last error line) when it fails.
     """
     py = Path(python) if python is not None else detect_python()
-    cmd = [os.fspath(py), "-m", "posegraph.detect.mediapipe_pose", os.fspath(input_path),
+    cmd = [os.fspath(py), "-m", "posegraph.apps.detect.mediapipe_pose", os.fspath(input_path),
            "--out", os.fspath(out_npz), "--progress"]
     if max_frames:
         cmd += ["--max-frames", str(int(max_frames))]
@@ -68,7 +68,7 @@ def run_detector(input_path: str | os.PathLike, out_npz: str | os.PathLike, *, m
     # the detect venv has posegraph installed with --no-deps (editable); in a source checkout make
     # sure it runs this tree's detector. Never put an installed site-packages on its path: the
     # main environment's numpy 2 would shadow the detect venv's numpy<2.
-    src = Path(__file__).resolve().parents[2]
+    src = Path(__file__).resolve().parents[3]  # src/posegraph/apps/detect -> src
     if src.name == "src" and (src.parent / "pyproject.toml").exists():
         env["PYTHONPATH"] = str(src) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("GLOG_minloglevel", "2")

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.forecast import load_forecast
-from .data.lift import load_lift
-from .evaluate import evaluate_forecast, evaluate_lift, run_batched
-from .fileio import save_json, write_text
-from .pipeline import Pipeline, list_pretrained, pretrained
-from .skeleton import H36M17
+from ..data.forecast import load_forecast
+from ..data.lift import load_lift
+from ..evaluate import evaluate_forecast, evaluate_lift, run_batched
+from ..fileio import save_json, write_text
+from ..pipeline import Pipeline, list_pretrained, pretrained
+from ..skeleton import H36M17
 
 MARKER = ".posegraph-demo"
 
@@ -27,7 +27,7 @@ MARKER = ".posegraph-demo"
 def _prepare_out(out: Path) -> Path:
     if out.exists():
         if any(out.iterdir()) and not (out / MARKER).exists():
-            from .errors import PosegraphError
+            from ..errors import PosegraphError
 
             raise PosegraphError(f"{out}: exists and was not written by `posegraph demo`; choose another --out")
         shutil.rmtree(out)
@@ -80,7 +80,7 @@ def run_demo(out: str | Path = "posegraph-demo", quick: bool = False) -> dict:
     frames = sel[np.linspace(0, len(sel) - 1, 4).astype(int)]
     idx = H36M17.subset_indices(best.skeleton)
     pred = run_batched(best, lift_test.p2d[frames][:, idx])["pose"]
-    from .viz import lift_figure
+    from ..viz import lift_figure
 
     png = lift_figure(lift_test.p2d[frames][:, idx], pred, lift_test.p3d[frames][:, idx], skeleton=best.skeleton,
                       titles=("2D input", f"predicted 3D ({best_name})", "ground-truth 3D"),

@@ -2,7 +2,7 @@
 
 Usage (inside the environment made by ``make detect-env``)::
 
-    .venv-detect/bin/python -m posegraph.detect.mediapipe_pose VIDEO_OR_IMAGE_OR_FOLDER \\
+    .venv-detect/bin/python -m posegraph.apps.detect.mediapipe_pose VIDEO_OR_IMAGE_OR_FOLDER \\
         --out keypoints.npz [--max-frames N] [--model-complexity 1] [--progress]
 
 It reads a video (OpenCV), one image, or a folder of images (sorted by name), runs
@@ -19,7 +19,7 @@ models, so nothing is downloaded) on every frame and writes posegraph's keypoint
 BlazePose finds one person a frame (the most prominent one, then tracks it). This module
 imports only numpy, OpenCV and mediapipe (no torch, nothing else of posegraph), so it runs in
 an environment with numpy<2 next to the main one. With ``--progress`` it prints
-``progress DONE TOTAL`` lines on stdout, which :mod:`posegraph.detect.runner` turns into a
+``progress DONE TOTAL`` lines on stdout, which :mod:`posegraph.apps.detect.runner` turns into a
 progress bar; errors are one line on stderr and exit code 2.
 """
 
@@ -157,7 +157,7 @@ def write_npz(path: str, arrays: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m posegraph.detect.mediapipe_pose",
+    ap = argparse.ArgumentParser(prog="python -m posegraph.apps.detect.mediapipe_pose",
                                  description="BlazePose-33 2D keypoints of a video, image or image folder.")
     ap.add_argument("input", help="video file, image file, or folder of images")
     ap.add_argument("--out", required=True, help="output .npz (posegraph keypoint format)")

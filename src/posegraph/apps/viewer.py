@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FormatError, PosegraphError
+from ..errors import FormatError, PosegraphError
 
 __all__ = ["load_view_data", "build_figure", "write_view", "find_browser", "browser_screenshot"]
 
@@ -33,7 +33,7 @@ COLORS = {"left": "#1f77b4", "right": "#d62728", "mid": "#444444", "past": "#444
 
 
 def _skeleton_for(names, parents=None):  # noqa: D103
-    from .skeleton import Skeleton, get_skeleton
+    from ..skeleton import Skeleton, get_skeleton
 
     names = tuple(str(n) for n in names)
     if parents is not None:
@@ -45,7 +45,7 @@ def _skeleton_for(names, parents=None):  # noqa: D103
 
 
 def _by_count(J: int, path, key):
-    from .skeleton import H36M16, H36M17
+    from ..skeleton import H36M16, H36M17
 
     if J in (16, 17):
         return H36M17 if J == 17 else H36M16
@@ -60,7 +60,7 @@ def load_view_data(result: str | os.PathLike, index: int = 0, max_frames: int | 
     colours, and optionally ``p2d`` ``(F, 17, 2)`` with ``skeleton_2d``, ``image_size``,
     ``detected`` ``(F,)``, ``hypotheses`` ``(F, M, J, 3)`` and ``hyp_weight`` ``(F, M)``, ``fps``.
     """
-    from .skeleton import H36M17
+    from ..skeleton import H36M17
 
     p = Path(result)
     if not p.exists():
@@ -108,7 +108,7 @@ def load_view_data(result: str | os.PathLike, index: int = 0, max_frames: int | 
         out = {"kind": "samples", "up_y": False, "skeleton": sk, "fps": fps, "path": p,
                "sequences": {"ground truth": (p3d - p3d[:, :1], None)}}
         if "p2d" in d and d["p2d"].shape[1] == 17:
-            from .geometry import unnormalize_screen
+            from ..geometry import unnormalize_screen
 
             out.update(p2d=unnormalize_screen(d["p2d"][:len(p3d)], 1000, 1000), skeleton_2d=H36M17,
                        image_size=(1000, 1000))
@@ -283,7 +283,7 @@ _GOTO_FRAME = """
 def write_view(result, out, *, overwrite: bool = False, index: int = 0, max_frames: int | None = None,
                title: str | None = None) -> Path:
     """Write the viewer for ``result`` to ``out`` (a self-contained ``.html``, atomically)."""
-    from .fileio import atomic_path
+    from ..fileio import atomic_path
 
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .errors import PosegraphError
+from ..errors import PosegraphError
 
 __all__ = ["VideoInfo", "probe", "iter_frames", "read_image", "VideoWriter"]
 
@@ -103,7 +103,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike, fps: float = 30.0, quality: int | None = 7):
-        from .fileio import atomic_path
+        from ..fileio import atomic_path
 
         self.path = Path(path)
         self.fps = float(fps) if fps and fps > 0 else 30.0

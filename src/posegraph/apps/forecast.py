@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.build import resample_linear
-from .errors import FormatError, PosegraphError, ShapeError
-from .fileio import save_json, save_npz, writes_output_dir
-from .io.motion import Motion
-from .pipeline import load_model_file, resolve_checkpoint
-from .skeleton import H36M17
+from ..data.build import resample_linear
+from ..errors import FormatError, PosegraphError, ShapeError
+from ..fileio import save_json, save_npz, writes_output_dir
+from ..io.motion import Motion
+from ..pipeline import load_model_file, resolve_checkpoint
+from ..skeleton import H36M17
 
 MODEL_FPS = 25.0
 
@@ -33,7 +33,7 @@ def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None =
     if not path.exists():
         raise PosegraphError(f"{path}: input not found")
     if path.suffix.lower() == ".npz":
-        from .io.npzfile import float_array, float_scalar, read_npz
+        from ..io.npzfile import float_array, float_scalar, read_npz
 
         z = read_npz(path, keys=("positions", "fps"))
         if "positions" not in z:
@@ -44,11 +44,11 @@ def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None =
         if pos.shape[1:] != (17, 3):
             raise FormatError(path, f"shape {pos.shape}, expected (frames, 17, 3)", "positions")
         fps = float_scalar(z["fps"], path, "fps", "a frame rate in [1, 10000] Hz", low=1.0, high=1e4)
-        from .io.stature import check_units
+        from ..io.stature import check_units
 
         check_units(pos, H36M17.joints, path, "positions")  # warns on millimetres, as for motion files
         return pos.astype(np.float64), fps
-    from .io.read import read_motion
+    from ..io.read import read_motion
 
     kw = {"asf": skeleton} if skeleton is not None and path.suffix.lower() == ".amc" else {}
     m: Motion = read_motion(path, **kw)
@@ -92,7 +92,7 @@ def forecast_input(input: str | os.PathLike, checkpoint: str, out: str | os.Path
     save_npz(out_dir / "forecast.npz", **arrays)
     save_json(out_dir / "forecast.json", result)
     if plot:
-        from .viz import forecast_animation
+        from ..viz import forecast_animation
 
         forecast_animation(past[:, ji], pred, true if len(true) else None, pipe.skeleton, out_dir / "forecast.gif",
                            fps=MODEL_FPS)

@@ -6,7 +6,7 @@ on the arrays and reads or writes no file; :func:`write_lift` writes step 6's fi
 
 1. **2D keypoints.** A video, an image or a folder of images goes through the offline
    detector (MediaPipe BlazePose, run in the detect environment as a subprocess, see
-   :mod:`posegraph.detect.runner`); a keypoint file (COCO JSON, OpenPose folder, npz, CSV) is
+   :mod:`posegraph.apps.detect.runner`); a keypoint file (COCO JSON, OpenPose folder, npz, CSV) is
    read with :func:`posegraph.io.keypoints.read_keypoints`, which follows one person
    (``person``: ``"largest"`` or a rank) by proximity across frames. Keypoints are mapped to
    the 17 Human3.6M joints.
@@ -33,7 +33,7 @@ on the arrays and reads or writes no file; :func:`write_lift` writes step 6's fi
    are not smoothed.
 6. **Output** in ``out``: ``lift.npz``, ``lift.json`` (the same per frame, plus metadata), the
    detector's ``detections.npz`` for video/image input, and with ``render`` a ``lift.mp4``
-   (or ``lift.gif``, :func:`posegraph.viz.render_lift_video`): the frame with its 2D skeleton on
+   (or ``lift.gif``, :func:`posegraph.apps.render.render_lift_video`): the frame with its 2D skeleton on
    the left (filled joints as open red circles), the 3D skeleton on fixed axes on the right
    (GraphMDN hypotheses drawn with opacity by weight).
 
@@ -54,11 +54,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PosegraphError, ShapeError
-from .fileio import save_json_stream, save_npz, writes_output_dir
-from .geometry import MOCAP_LIFT
-from .skeleton import Skeleton
-from .viz import render_lift_video
+from ..errors import PosegraphError, ShapeError
+from ..fileio import save_json_stream, save_npz, writes_output_dir
+from ..geometry import MOCAP_LIFT
+from ..skeleton import Skeleton
+from .render import render_lift_video
 
 __all__ = ["lift_input", "read_2d", "lift_keypoints", "write_lift", "Camera", "Track2D", "LiftResult",
            "smooth_poses", "to_model_input", "render_lift_video", "TRAIN_FOCAL_PER_WIDTH"]
@@ -101,7 +101,7 @@ def to_model_input(px: np.ndarray, image_size: tuple[int, int], focal: float | N
     Returns ``(x, focal, scale)``: ``scale = 1.145 * width / focal`` is applied about the image
     centre before :func:`posegraph.geometry.normalize_screen`.
     """
-    from .geometry import normalize_screen
+    from ..geometry import normalize_screen
 
     w, h = image_size
     f = TRAIN_FOCAL_PER_WIDTH * w if focal is None else float(focal)
@@ -149,8 +149,8 @@ def _run_lifter(pipe, xy17: np.ndarray, image_size: tuple[int, int], focal: floa
     ``(F, J, M)``; all float32, each allocated once and filled chunk by chunk. The model runs
     on batches of :data:`LIFT_BATCH` frames.
     """
-    from .evaluate import run_batched
-    from .skeleton import H36M17
+    from ..evaluate import run_batched
+    from ..skeleton import H36M17
 
     idx = H36M17.subset_indices(pipe.skeleton)
     root = pipe.skeleton.parents.index(-1)
@@ -197,7 +197,7 @@ confidence at or above the threshold), and the detector (for video) found a pers
 
 def _parse_smoothing(smooth, window, order) -> tuple[str, float, int]:
     """``(method, window or sigma, order)`` from ``lift_input``'s arguments (see its docstring)."""
-    from .temporal import SAVGOL_ORDER, SAVGOL_WINDOW, SMOOTHERS, _check_smoother
+    from ..temporal import SAVGOL_ORDER, SAVGOL_WINDOW, SMOOTHERS, _check_smoother
 
     if smooth is None or smooth is False:
         smooth = "none"
@@ -279,7 +279,7 @@ def read_2d(path, *, kind: str = "keypoints", source=None, person: str | int = "
     Args:
         path: a keypoint file or OpenPose folder (``kind="keypoints"``, read with
             :func:`posegraph.io.keypoints.read_keypoints`, following ``person``), or the
-            ``detections.npz`` that :func:`posegraph.detect.runner.run_detector` wrote for a
+            ``detections.npz`` that :func:`posegraph.apps.detect.runner.run_detector` wrote for a
             ``"video"``, ``"image"`` or ``"images"`` input (its frame rate and per-frame
             ``detected`` flags are kept).
         source: the input named in errors and outputs (default ``path``; for detections, the
@@ -289,8 +289,8 @@ def read_2d(path, *, kind: str = "keypoints", source=None, person: str | int = "
         max_frames: only the first frames of a keypoint file (the detector takes its own).
         chunk_frames: frames mapped to the 17 joints at a time.
     """
-    from .io.keypoints import Keypoints2D, keypoints_from_npz, read_keypoints
-    from .io.npzfile import read_npz
+    from ..io.keypoints import Keypoints2D, keypoints_from_npz, read_keypoints
+    from ..io.npzfile import read_npz
 
     path = Path(path)
     source = path if source is None else Path(source)
@@ -372,9 +372,9 @@ def lift_keypoints(pipe, keypoints: Track2D, camera: Camera, *, conf_threshold: 
     ``pipe`` is a lifting :class:`~posegraph.pipeline.Pipeline`; ``keypoints`` and ``camera``
     are :func:`read_2d`'s; the options are :func:`lift_input`'s.
     """
-    from .io.keypoints import fill_missing
-    from .skeleton import H36M17
-    from .temporal import ROBUST_K, postprocess
+    from ..io.keypoints import fill_missing
+    from ..skeleton import H36M17
+    from ..temporal import ROBUST_K, postprocess
 
     if pipe.task != "lift":
         raise PosegraphError(f"{pipe.model_name}: a {pipe.task} model; lift needs a lifting model")
@@ -426,8 +426,8 @@ def lift_keypoints(pipe, keypoints: Track2D, camera: Camera, *, conf_threshold: 
 def _write_outputs(result: LiftResult, out: Path, checkpoint=None, render: bool | str = False, turn: float = 0.0,
                    bvh: bool = False, progress: bool = True) -> dict:
     """:func:`write_lift`'s files, written into the folder ``out`` (step 6 of the module docstring)."""
-    from .skeleton import H36M17
-    from .temporal import ROBUST_ITERATIONS, ROBUST_K
+    from ..skeleton import H36M17
+    from ..temporal import ROBUST_ITERATIONS, ROBUST_K
 
     r_ = result
     trk, sk3, st = r_.track, r_.skeleton, r_.settings
@@ -525,7 +525,7 @@ def _write_outputs(result: LiftResult, out: Path, checkpoint=None, render: bool 
             detected=r_.detected, interpolated=r_.interpolated, track_id=r_.track_id)
     bvh_paths = []
     if bvh:
-        from .io.bvh_write import write_lift_bvh
+        from ..io.bvh_write import write_lift_bvh
 
         bvh_paths = write_lift_bvh(out, pose, sk3, root_cam=root_cam, track_id=r_.track_id, fps=fps or 30.0)
     return {"out": out, "npz": npz_path, "json": json_path, "video": video_out, "frames": F,
@@ -594,7 +594,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
         conf_threshold: joints with lower confidence are filled and flagged.
         max_frames: only the first frames (detector input and keypoint files).
         turn: degrees the rendered 3D view turns per frame (0: fixed view).
-        detector_python: the detect environment's python (default: see :mod:`posegraph.detect.runner`).
+        detector_python: the detect environment's python (default: see :mod:`posegraph.apps.detect.runner`).
         chunk_frames: frames processed at a time after reading (:data:`CHUNK_FRAMES`); memory
             beyond the output arrays is bounded by it, the outputs do not depend on it.
 
@@ -602,7 +602,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
         a dict with the written paths (``npz``, ``json``, ``video``), ``frames``, ``skeleton_3d``,
         ``image_size``, ``focal``, ``fps`` and ``filled_fraction``.
     """
-    from .pipeline import load_model_file, resolve_checkpoint
+    from ..pipeline import load_model_file, resolve_checkpoint
 
     inp = Path(input)
     if not inp.exists():
