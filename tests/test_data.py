@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from posegraph.data.build import benchmark_dir, build_benchmarks, load_benchmark_file, resample_linear
+from posegraph.data.build import benchmark_dir, build_benchmarks, load_benchmark_file
+from posegraph.io.motion import resample_linear
 from posegraph.data.forecast import ForecastSamples, load_forecast
 from posegraph.data.lift import LiftSamples, add_noise, load_lift, validation_mask
 from posegraph.errors import FormatError, PosegraphError

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from posegraph.errors import FormatError, PosegraphError, ShapeError
-from posegraph.apps.forecast import forecast_input, read_positions
+from posegraph.apps.forecast import forecast_input
+from posegraph.io.read import read_positions
 from posegraph.pipeline import Pipeline, save_model_file
 
 CLI = [sys.executable, "-m", "posegraph.cli"]

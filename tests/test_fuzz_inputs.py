@@ -4,7 +4,7 @@
 The mocap readers (ASF/AMC, BVH, exp-map, H3.6M npz) are fuzzed in ``test_io_fuzz.py``; this
 file covers the keypoint readers (COCO JSON, OpenPose folder, npz, CSV), the sample files
 (:meth:`LiftSamples.from_npz`, :meth:`ForecastSamples.from_npz`), benchmark files
-(:func:`load_benchmark_file`), forecasting inputs (:func:`posegraph.apps.forecast.read_positions`)
+(:func:`load_benchmark_file`), forecasting inputs (:func:`posegraph.io.read.read_positions`)
 and model files (:func:`posegraph.pipeline.load_model_file`).
 
 The bad-input classes (generators and checkers) are :data:`posegraph.testing.fuzz.CLASSES`;
@@ -43,7 +43,7 @@ def test_bases_are_valid(bases):
     from posegraph.data.build import load_benchmark_file
     from posegraph.data.forecast import ForecastSamples
     from posegraph.data.lift import LiftSamples
-    from posegraph.apps.forecast import read_positions
+    from posegraph.io.read import read_positions
     from posegraph.io.keypoints import read_keypoints
     from posegraph.pipeline import load_model_file
 

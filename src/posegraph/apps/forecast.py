@@ -17,42 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.build import resample_linear
 from ..errors import FormatError, PosegraphError, ShapeError
 from ..fileio import save_json, save_npz, writes_output_dir
-from ..io.motion import Motion
+from ..io.motion import resample_linear
+from ..io.read import read_positions
 from ..pipeline import load_model_file, resolve_checkpoint
 from ..skeleton import H36M17
 
 MODEL_FPS = 25.0
-
-
-def read_positions(path: str | os.PathLike, skeleton: str | os.PathLike | None = None) -> tuple[np.ndarray, float]:
-    """Joint positions ``(T, 17, 3)`` (metres, +y up) and their frame rate from any known input."""
-    path = Path(path)
-    if not path.exists():
-        raise PosegraphError(f"{path}: input not found")
-    if path.suffix.lower() == ".npz":
-        from ..io.npzfile import float_array, float_scalar, read_npz
-
-        z = read_npz(path, keys=("positions", "fps"))
-        if "positions" not in z:
-            raise FormatError(path, "missing array (expected positions: frames x 17 x 3, metres)", "positions")
-        if "fps" not in z:
-            raise FormatError(path, "missing frame rate", "fps")
-        pos = float_array(z["positions"], path, "positions", 3, "(frames, 17, 3) positions in metres", limit=1e4)
-        if pos.shape[1:] != (17, 3):
-            raise FormatError(path, f"shape {pos.shape}, expected (frames, 17, 3)", "positions")
-        fps = float_scalar(z["fps"], path, "fps", "a frame rate in [1, 10000] Hz", low=1.0, high=1e4)
-        from ..io.stature import check_units
-
-        check_units(pos, H36M17.joints, path, "positions")  # warns on millimetres, as for motion files
-        return pos.astype(np.float64), fps
-    from ..io.read import read_motion
-
-    kw = {"asf": skeleton} if skeleton is not None and path.suffix.lower() == ".amc" else {}
-    m: Motion = read_motion(path, **kw)
-    return np.asarray(m.positions, dtype=np.float64), float(m.fps)
 
 
 @writes_output_dir

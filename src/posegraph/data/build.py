@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import FormatError, PosegraphError
 from ..fileio import save_npz
+from ..io.motion import resample_linear
 from .sources import SequenceSpec, list_sequences
 
 FORMAT_VERSION = 1
@@ -38,23 +39,6 @@ _SEQ_KEYS = ("seq_source", "seq_subject", "seq_action", "seq_name", "seq_split")
 def benchmark_dir() -> Path:
     """Where the committed benchmark files live (inside the package)."""
     return Path(__file__).resolve().parents[1] / "assets" / "benchmarks"
-
-
-def resample_linear(positions: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
-    """Resample ``(T, J, 3)`` by linear interpolation: frame k at time k / dst_fps.
-
-    The source's frame 0 is at time 0; as many frames as fit before the last source frame.
-    """
-    T = positions.shape[0]
-    if T < 1:
-        raise PosegraphError("cannot resample an empty sequence")
-    n = int(np.floor((T - 1) * dst_fps / src_fps + 1e-9)) + 1
-    f = np.arange(n) * (src_fps / dst_fps)
-    i0 = np.minimum(np.floor(f + 1e-9).astype(np.int64), T - 1)
-    i1 = np.minimum(i0 + 1, T - 1)
-    w = (f - i0).astype(np.float64)[:, None, None]
-    p = positions.astype(np.float64)
-    return ((1.0 - w) * p[i0] + w * p[i1]).astype(np.float32)
 
 
 @dataclass

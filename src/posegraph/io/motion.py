@@ -1,4 +1,4 @@
-"""The container every motion reader returns."""
+"""The container every motion reader returns, and resampling a sequence in time."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import PosegraphError
 from ..skeleton import H36M17, Skeleton
 
 
@@ -42,3 +43,20 @@ class Motion:
     def __repr__(self) -> str:
         return (f"Motion({self.path!r}, frames={self.num_frames}, fps={self.fps:g}, "
                 f"skeleton={self.skeleton.name})")
+
+
+def resample_linear(positions: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
+    """Resample ``(T, J, 3)`` by linear interpolation: frame k at time k / dst_fps.
+
+    The source's frame 0 is at time 0; as many frames as fit before the last source frame.
+    """
+    T = positions.shape[0]
+    if T < 1:
+        raise PosegraphError("cannot resample an empty sequence")
+    n = int(np.floor((T - 1) * dst_fps / src_fps + 1e-9)) + 1
+    f = np.arange(n) * (src_fps / dst_fps)
+    i0 = np.minimum(np.floor(f + 1e-9).astype(np.int64), T - 1)
+    i1 = np.minimum(i0 + 1, T - 1)
+    w = (f - i0).astype(np.float64)[:, None, None]
+    p = positions.astype(np.float64)
+    return ((1.0 - w) * p[i0] + w * p[i1]).astype(np.float32)

@@ -463,8 +463,8 @@ def run_benchmark_file(b, case) -> str:
 
 
 def run_forecast_positions(b, case) -> str:
-    from posegraph.data.build import resample_linear
-    from posegraph.apps.forecast import read_positions
+    from posegraph.io.motion import resample_linear
+    from posegraph.io.read import read_positions
 
     f = write_npz_case(b["dir"] / "positions.npz", b["positions"], case)
 
