@@ -565,3 +565,15 @@ def test_known_joint_counts_are_those_of_skeleton_layouts():
         _count_keypoints(3 * unknown, None, "k.json", "keypoints")
     with pytest.raises(FormatError, match="expected one of " + ", ".join(str(3 * n) for n in sorted(counts))):
         _count_keypoints(3 * unknown + 1, None, "k.json", "keypoints")
+
+
+def test_parse_person_one_rule_for_library_and_cli():
+    """``--person`` strings and library values parse by the same rule (io.keypoints.tracking)."""
+    from posegraph.io.keypoints.tracking import parse_person
+
+    assert parse_person(None) == parse_person("largest") == parse_person(" Largest ") == 0
+    assert parse_person("2") == parse_person(2) == 2
+    assert parse_person("center") == parse_person("centre") == "centre"
+    for bad in ("middle", -1, True, 1.5, "-1"):
+        with pytest.raises(PosegraphError, match="'largest', 'centre' or a rank"):
+            parse_person(bad)

@@ -56,6 +56,7 @@ import numpy as np
 
 from ..errors import PosegraphError, ShapeError
 from ..fileio import save_json_stream, save_npz, writes_output_dir
+from ..io.keypoints.tracking import parse_person
 from ..geometry import MOCAP_LIFT
 from ..skeleton import Skeleton
 from .render import render_lift_video
@@ -125,18 +126,6 @@ def smooth_poses(poses: np.ndarray, sigma: float) -> np.ndarray:
     if sigma is None or sigma <= 0 or len(poses) < 2:
         return poses.copy()
     return gaussian_filter1d(poses, float(sigma), axis=0, mode="nearest", truncate=4.0)
-
-
-def _parse_person(person):
-    if person is None or person == "largest":
-        return "largest"
-    if isinstance(person, str):
-        if person.strip().isdigit():
-            return int(person)
-        if person.strip().lower() in ("centre", "center"):
-            return "centre"
-        raise PosegraphError(f"--person must be 'largest', 'centre' or a rank (0 = largest), not {person!r}")
-    return person
 
 
 def _run_lifter(pipe, xy17: np.ndarray, image_size: tuple[int, int], focal: float | None, progress: bool,
@@ -609,7 +598,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
         raise PosegraphError(f"{inp}: no such file or folder")
     _check_render(render)
     _check_options(smooth, window, order, max_gap, track_jump, chunk_frames)  # before the model loads
-    person = _parse_person(person)
+    person = parse_person(person)  # a bad value fails before the model loads
     ckpt = resolve_checkpoint(checkpoint)
     pipe = load_model_file(ckpt)
     if pipe.task != "lift":

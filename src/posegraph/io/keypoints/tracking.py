@@ -12,12 +12,21 @@ import numpy as np
 from ...errors import FormatError, PosegraphError
 
 
-def _rank(person) -> int | str:
-    if person is None or person == "largest":
+def parse_person(person) -> int | str:
+    """Which person of a multi-person keypoint file to follow: ``"largest"`` (or None; rank 0),
+    ``"centre"``/``"center"`` (nearest the image centre), or a rank ``>= 0`` (0 = largest), as an
+    int or a string of digits (what ``--person`` gives). Returns the rank or ``"centre"``."""
+    if person is None:
         return 0
-    if person in ("centre", "center"):
-        return "centre"
-    if isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0:
+    if isinstance(person, str):
+        word = person.strip().lower()
+        if word == "largest":
+            return 0
+        if word in ("centre", "center"):
+            return "centre"
+        if word.isdigit():
+            return int(word)
+    elif isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0:
         return int(person)
     raise PosegraphError(f"person must be 'largest', 'centre' or a rank >= 0 (0 = largest), not {person!r}")
 
@@ -51,7 +60,7 @@ def _distance(xy: np.ndarray, valid: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 def _track(people: list[np.ndarray], K: int, person, path, frame_ids, image_size=None) -> tuple[np.ndarray, ...]:
     """Follow one person through frames of ``(P, K, 3)`` arrays (see the module docstring)."""
-    rank = _rank(person)
+    rank = parse_person(person)
     F = len(people)
     xy = np.full((F, K, 2), np.nan)
     conf = np.zeros((F, K))
