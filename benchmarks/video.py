@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO / "src"))
 from posegraph import temporal  # noqa: E402
 from posegraph.data.build import load_benchmark_file  # noqa: E402
 from posegraph.data.lift import IMAGE_SIZE, load_lift, validation_mask  # noqa: E402
-from posegraph.evaluate import run_batched  # noqa: E402
+from posegraph.pipeline import run_batched  # noqa: E402
 from posegraph.fileio import save_json, write_text  # noqa: E402
 from posegraph.geometry import MOCAP_LIFT, mocap_lift_cameras, unnormalize_screen  # noqa: E402
 from posegraph.pipeline import load_model_file, resolve_checkpoint  # noqa: E402

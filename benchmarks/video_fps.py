@@ -30,7 +30,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from posegraph.apps.detect.runner import run_detector  # noqa: E402
-from posegraph.evaluate import run_batched  # noqa: E402
+from posegraph.pipeline import run_batched  # noqa: E402
 from posegraph.fileio import save_json, write_text  # noqa: E402
 from posegraph.io.keypoints import read_keypoints, fill_missing  # noqa: E402
 from posegraph.apps.lift import lift_input, render_lift_video, to_model_input  # noqa: E402

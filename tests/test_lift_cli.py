@@ -27,7 +27,7 @@ import torch
 
 from posegraph.cli import main
 from posegraph.errors import PosegraphError
-from posegraph.evaluate import run_batched
+from posegraph.pipeline import run_batched
 from posegraph.geometry import unnormalize_screen
 from posegraph.io.keypoints import write_coco_json, write_keypoints_csv, write_keypoints_npz, write_openpose_dir
 from posegraph.apps.lift import lift_input, smooth_poses, to_model_input

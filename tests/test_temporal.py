@@ -15,7 +15,7 @@ import pytest
 
 from posegraph import temporal
 from posegraph.errors import PosegraphError
-from posegraph.evaluate import run_batched
+from posegraph.pipeline import run_batched
 from posegraph.geometry import MOCAP_LIFT, unnormalize_screen
 from posegraph.skeleton import H36M17
 

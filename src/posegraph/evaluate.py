@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .data.forecast import ForecastSamples, load_forecast
 from .data.lift import LiftSamples, load_lift
 from .errors import PosegraphError, ShapeError
 from .metrics import forecast_report, lift_report
-from .pipeline import Pipeline
+from .pipeline import Pipeline, run_batched  # noqa: F401 (evaluate.run_batched, as before)
 from .skeleton import H36M17
 
 
@@ -21,36 +20,6 @@ def _to_model_joints(arr: np.ndarray, pipe: Pipeline, axis: int) -> np.ndarray:
         return np.take(arr, H36M17.subset_indices(pipe.skeleton), axis=axis)
     raise ShapeError(f"inputs have {J} joints; model {pipe.model_name!r} uses {pipe.skeleton.num_joints} "
                      f"({pipe.skeleton.name}) and can take 17 (h36m17)")
-
-
-@torch.inference_mode()
-def run_batched(pipe: Pipeline, x: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
-    """Run ``pipe`` over ``x`` in batches; returns every output as numpy (``pose`` always).
-
-    Runs under :func:`torch.inference_mode` (no autograd records). Each output is allocated
-    once, at its full size, when the first batch gives its shape, and every batch is copied
-    into it: no per-batch list and no concatenated copy.
-    """
-    dev = next(pipe.parameters(), torch.zeros(0)).device
-    n = len(x)
-    outs: dict[str, np.ndarray] = {}
-    for s in range(0, n, batch_size):
-        xb = torch.as_tensor(x[s:s + batch_size], dtype=torch.float32, device=dev)
-        out = pipe(xb)
-        if not isinstance(out, dict):
-            out = {"pose": out}
-        for k, v in out.items():
-            v = v.detach().cpu().numpy()
-            if v.ndim == 0 or len(v) != len(xb):
-                raise ShapeError(f"model output {k!r} has shape {v.shape}, expected one row per sample "
-                                 f"({len(xb)} in the batch)")
-            if k not in outs:
-                outs[k] = np.empty((n,) + v.shape[1:], dtype=v.dtype)
-            outs[k][s:s + len(v)] = v
-        del out, xb, v  # free the batch before the next one: nothing of it stays to fragment the heap
-    if not outs:
-        raise PosegraphError("no samples to run")
-    return outs
 
 
 def mixture_summary(out: dict[str, np.ndarray]) -> dict:

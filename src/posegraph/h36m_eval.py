@@ -15,7 +15,8 @@ import numpy as np
 from .data.h36m import ACTION_LABELS, ACTIONS, load_h36m_lift
 from .data.h36m_forecast import SAMPLINGS, load_h36m_forecast
 from .errors import PosegraphError
-from .evaluate import _to_model_joints, evaluate_forecast, run_batched
+from .evaluate import _to_model_joints, evaluate_forecast
+from .pipeline import run_batched
 from .metrics import mpjpe, p_mpjpe
 
 #: reported Protocol #1 averages (mm): model name -> [(paper, setting, MPJPE, note)].

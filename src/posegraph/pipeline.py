@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ._version import __version__
-from .errors import CheckpointError, PosegraphError
+from .errors import CheckpointError, PosegraphError, ShapeError
 from .fileio import atomic_path
 from .models import build_model, model_task, pose_of
 from .nn.batch_norm import fold_batch_norms
@@ -361,3 +361,33 @@ def ship_model(src: str | os.PathLike, name: str) -> Path:
     save_model_file(dst, pipe, config=blob.get("config"), metrics=metrics,
                     benchmark=blob.get("benchmark"), split=blob.get("split"))
     return dst
+
+
+@torch.inference_mode()
+def run_batched(pipe: Pipeline, x: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
+    """Run ``pipe`` over ``x`` in batches; returns every output as numpy (``pose`` always).
+
+    Runs under :func:`torch.inference_mode` (no autograd records). Each output is allocated
+    once, at its full size, when the first batch gives its shape, and every batch is copied
+    into it: no per-batch list and no concatenated copy.
+    """
+    dev = next(pipe.parameters(), torch.zeros(0)).device
+    n = len(x)
+    outs: dict[str, np.ndarray] = {}
+    for s in range(0, n, batch_size):
+        xb = torch.as_tensor(x[s:s + batch_size], dtype=torch.float32, device=dev)
+        out = pipe(xb)
+        if not isinstance(out, dict):
+            out = {"pose": out}
+        for k, v in out.items():
+            v = v.detach().cpu().numpy()
+            if v.ndim == 0 or len(v) != len(xb):
+                raise ShapeError(f"model output {k!r} has shape {v.shape}, expected one row per sample "
+                                 f"({len(xb)} in the batch)")
+            if k not in outs:
+                outs[k] = np.empty((n,) + v.shape[1:], dtype=v.dtype)
+            outs[k][s:s + len(v)] = v
+        del out, xb, v  # free the batch before the next one: nothing of it stays to fragment the heap
+    if not outs:
+        raise PosegraphError("no samples to run")
+    return outs

@@ -16,7 +16,8 @@ import torch
 
 from ..data.forecast import load_forecast
 from ..data.lift import load_lift
-from ..evaluate import evaluate_forecast, evaluate_lift, run_batched
+from ..evaluate import evaluate_forecast, evaluate_lift
+from ..pipeline import run_batched
 from ..fileio import save_json, write_text
 from ..pipeline import Pipeline, list_pretrained, pretrained
 from ..skeleton import H36M17

@@ -12,12 +12,11 @@ MPJPE is reported.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..errors import FormatError, PosegraphError, ShapeError
+from ..errors import PosegraphError, ShapeError
 from ..fileio import save_json, save_npz, writes_output_dir
 from ..io.motion import resample_linear
 from ..io.read import read_positions

@@ -138,7 +138,7 @@ def _run_lifter(pipe, xy17: np.ndarray, image_size: tuple[int, int], focal: floa
     ``(F, J, M)``; all float32, each allocated once and filled chunk by chunk. The model runs
     on batches of :data:`LIFT_BATCH` frames.
     """
-    from ..evaluate import run_batched
+    from ..pipeline import run_batched
     from ..skeleton import H36M17
 
     idx = H36M17.subset_indices(pipe.skeleton)
