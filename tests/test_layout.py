@@ -34,3 +34,24 @@ def test_core_does_not_import_apps():
     assert not bad, f"core modules importing the applications: {bad}"
     # and the check sees imports at all: the CLI does import the apps
     assert any(m.startswith("posegraph.apps.lift") for m in _imports(SRC / "cli.py"))
+
+
+def test_tasks_are_asked_not_compared_by_name():
+    """Code that behaves per task asks ``posegraph.tasks`` instead of comparing the task name with
+    ``"lift"``/``"forecast"``; only the config schema (which validates the strings users write)
+    and the task table itself may."""
+    allowed = {"tasks.py", "config.py"}
+    found = []
+    for p in SRC.rglob("*.py"):
+        if p.name in allowed:
+            continue
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                consts = [n.value for n in sides if isinstance(n, ast.Constant)]
+                consts += [e.value for n in sides if isinstance(n, (ast.Tuple, ast.List, ast.Set))
+                           for e in n.elts if isinstance(e, ast.Constant)]
+                names = [ast.unparse(n) for n in sides]
+                if {"lift", "forecast"} & set(consts) and any("task" in n for n in names):
+                    found.append(f"{p.relative_to(SRC)}:{node.lineno}")
+    assert not found, f"task names compared as strings: {found}"

@@ -216,9 +216,10 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
         typer.echo(json.dumps(rep, default=float) if as_json else md)
         return
     if benchmark is not None:
-        want = {"mocap-lift": "lift", "mocap-forecast": "forecast"}[benchmark]
-        if want != pipe.task:
-            raise PosegraphError(f"{checkpoint} is a {pipe.task} model; it cannot be evaluated on {benchmark}")
+        from .tasks import TASKS
+
+        want = next(t for t in TASKS.values() if t.benchmark == benchmark)
+        want.require(pipe, f"{checkpoint} is a {pipe.task} model; it cannot be evaluated on {benchmark}")
     rep = evaluate_file(pipe, data) if data is not None else evaluate_benchmark(pipe, setting, benchmark)
     title = f"{checkpoint} on {data if data is not None else (benchmark or pipe.task)} ({setting})"
     if out is not None:
@@ -226,8 +227,7 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
     if as_json:
         typer.echo(json.dumps(rep, default=float))
     else:
-        typer.echo(report_to_markdown(rep, title=title, forecast_columns="both") if pipe.task == "forecast"
-                   else report_to_markdown(rep, title=title))
+        typer.echo(report_to_markdown(rep, title=title, forecast_columns="both"))  # (lift reports have one kind)
 
 
 def _write_reports(out: Path, overwrite: bool, rep: dict, md: str) -> None:

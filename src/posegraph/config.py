@@ -740,7 +740,9 @@ def _finish(layers: _Layers, what: str) -> dict:
 
         cfg["task"] = _TASKS.get(name, DEFAULTS["task"]) if isinstance(name, str) else DEFAULTS["task"]
     if "benchmark" not in cfg:
-        cfg["benchmark"] = f"mocap-{cfg['task']}" if cfg["task"] in ("lift", "forecast") else DEFAULTS["benchmark"]
+        from .tasks import TASKS
+
+        cfg["benchmark"] = TASKS[cfg["task"]].benchmark if cfg["task"] in TASKS else DEFAULTS["benchmark"]
     order = ["task", "benchmark", "model", "data", "train"]
     cfg = {**{k: cfg[k] for k in order if k in cfg}, **{k: v for k, v in cfg.items() if k not in order}}
     layers.cfg = cfg

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data.forecast import ForecastSamples, load_forecast
-from .data.lift import LiftSamples, load_lift
+from .data.forecast import ForecastSamples
+from .data.lift import LiftSamples
 from .errors import PosegraphError, ShapeError
 from .metrics import forecast_report, lift_report
 from .pipeline import Pipeline, run_batched  # noqa: F401 (evaluate.run_batched, as before)
 from .skeleton import H36M17
+from .tasks import get_task
 
 
 def _to_model_joints(arr: np.ndarray, pipe: Pipeline, axis: int) -> np.ndarray:
@@ -87,6 +88,7 @@ def evaluate_benchmark(pipe: Pipeline, setting: str = "gt", benchmark: str | Non
     build that the config's ``data.path`` names (an error if it is not there; never the committed
     set). The papers' per-action tables of a Human3.6M build are :mod:`posegraph.h36m_eval`'s.
     """
+    task = get_task(pipe)
     cfg = (getattr(pipe, "metadata", None) or {}).get("config") or {}
     path = (cfg.get("data") or {}).get("path") if isinstance(cfg, dict) else None
     trained_on = cfg.get("benchmark") if isinstance(cfg, dict) else None
@@ -98,26 +100,19 @@ def evaluate_benchmark(pipe: Pipeline, setting: str = "gt", benchmark: str | Non
             raise PosegraphError(f"{pipe.model_name} was not trained on {bench}: give the build with "
                                  f"`posegraph eval --benchmark {bench} --root DIR`")
         path = h36m_build_path(path, bench, what="data.path of the model's config")
-        if pipe.task == "lift":
-            return evaluate_lift(pipe, load_lift("test", setting, path=path))
-        return evaluate_forecast(pipe, load_forecast("test", path=path).to_samples())
+        return task.evaluate(pipe, task.test_samples(setting, path))
     if path is not None and bench == trained_on:
         from .data.h36m import is_h36m_file
 
-        if is_h36m_file(path, "h36m-lift" if pipe.task == "lift" else "h36m-forecast"):
-            if pipe.task == "lift":
-                return evaluate_lift(pipe, load_lift("test", setting, path=path))
-            return evaluate_forecast(pipe, load_forecast("test", path=path).to_samples())
-    if pipe.task == "lift":
-        return evaluate_lift(pipe, load_lift("test", setting))
-    return evaluate_forecast(pipe, load_forecast("test").to_samples())
+        if is_h36m_file(path, task.h36m_kind):
+            return task.evaluate(pipe, task.test_samples(setting, path))
+    return task.evaluate(pipe, task.test_samples(setting))
 
 
 def evaluate_file(pipe: Pipeline, path) -> dict:
     """Evaluate on a flat-layout npz (``p2d``/``p3d`` or ``past``/``future``)."""
-    if pipe.task == "lift":
-        return evaluate_lift(pipe, LiftSamples.from_npz(path))
-    return evaluate_forecast(pipe, ForecastSamples.from_npz(path))
+    task = get_task(pipe)
+    return task.evaluate(pipe, task.file_samples(path))
 
 
 SHIPPED_CHECK_STRIDE = 16
@@ -128,15 +123,4 @@ mocap-forecast test split: the fixed slice on which a shipped model's stored res
 def shipped_check(pipe: Pipeline) -> dict:
     """MPJPE (mm) of ``pipe`` on a fixed slice of its task's test split, stored in shipped model
     files (``metrics["shipped_check"]``) so that a test can check the weights reproduce it."""
-    if pipe.task == "lift":
-        from .data.lift import load_lift
-
-        test = load_lift("test", "gt")
-        idx = np.arange(0, len(test), SHIPPED_CHECK_STRIDE)
-        rep = evaluate_lift(pipe, test.subset(idx))
-        return {"slice": f"mocap-lift test gt, every {SHIPPED_CHECK_STRIDE}th sample", "n": int(len(idx)),
-                "mpjpe": float(rep["mpjpe"])}
-    from .data.forecast import load_forecast
-
-    rep = evaluate_forecast(pipe, load_forecast("test").to_samples())
-    return {"slice": "mocap-forecast test, every window", "n": int(rep["n"]), "mpjpe": float(rep["mpjpe_mean"])}
+    return get_task(pipe).shipped_check(pipe, SHIPPED_CHECK_STRIDE)

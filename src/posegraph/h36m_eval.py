@@ -17,6 +17,7 @@ from .data.h36m_forecast import SAMPLINGS, load_h36m_forecast
 from .errors import PosegraphError
 from .evaluate import _to_model_joints, evaluate_forecast
 from .pipeline import run_batched
+from .tasks import FORECAST, LIFT
 from .metrics import mpjpe, p_mpjpe
 
 #: reported Protocol #1 averages (mm): model name -> [(paper, setting, MPJPE, note)].
@@ -54,8 +55,7 @@ def _row(name, cells) -> str:
 
 def evaluate_h36m_lift(pipe, root, setting: str = "gt", batch_size: int = 8192) -> dict:
     """Protocols #1 and #2 on the test subjects (S9, S11) of a ``data build h36m`` output."""
-    if pipe.task != "lift":
-        raise PosegraphError(f"{pipe.model_name} is a {pipe.task} model; --benchmark h36m needs a lifting model")
+    LIFT.require(pipe, f"{pipe.model_name} is a {pipe.task} model; --benchmark h36m needs a lifting model")
     s = load_h36m_lift(root, "test", setting)
     pipe.eval()
     x = _to_model_joints(s.p2d, pipe, 1)
@@ -104,8 +104,7 @@ def h36m_lift_markdown(rep: dict, title: str | None = None) -> str:
 
 def evaluate_h36m_forecast(pipe, root, sampling: str = "mao256") -> dict:
     """MPJPE at and up to the horizons on the test subject S5 of a ``data build h36m-forecast``."""
-    if pipe.task != "forecast":
-        raise PosegraphError(f"{pipe.model_name} is a {pipe.task} model; --benchmark h36m-forecast needs a forecasting model")
+    FORECAST.require(pipe, f"{pipe.model_name} is a {pipe.task} model; --benchmark h36m-forecast needs a forecasting model")
     w = load_h36m_forecast(root, "test", sampling=sampling)
     rep = evaluate_forecast(pipe, w.to_samples(), horizons_ms=HORIZONS_MS)
     per = rep.get("action", {})

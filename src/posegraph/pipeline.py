@@ -126,16 +126,16 @@ class Pipeline(nn.Module):
                                  f"{type(x).__name__} ({' '.join(str(e).split())[:100]})") from None
         elif not x.is_floating_point() or x.dtype == torch.float64:
             x = x.to(ref.dtype)
-        J, lift = self.skeleton.num_joints, self.task == "lift"
-        rank, dim = (3, 2) if lift else (4, 3)
-        frames = None if lift else getattr(self.model, "input_frames", None)
+        task = get_task(self.task)
+        J, rank, dim = self.skeleton.num_joints, task.input_rank, task.input_coords
+        frames = None if rank == 3 else getattr(self.model, "input_frames", None)  # one frame, or a window
         if x.ndim == rank and x.shape[-1] == dim and (frames is None or x.shape[1] == frames):
             if x.shape[-2] == J:
                 return x
             if x.shape[-2] == 17 and all(j in H36M17.joints for j in self.skeleton.joints):
                 idx = torch.as_tensor(H36M17.subset_indices(self.skeleton), device=x.device)
                 return x.index_select(-2, idx)
-        lead = "(batch, " if lift else f"(batch, {frames or 'frames'}, "
+        lead = "(batch, " if rank == 3 else f"(batch, {frames or 'frames'}, "
         own = f"{lead}{J}, {dim}) in the model's {self.skeleton.name} joint order"
         alt = "" if J == 17 else f" or {lead}17, {dim}) in the h36m17 layout of `posegraph data export`"
         raise ShapeError(f"input of shape {tuple(x.shape)}: {self.model_name!r} ({self.task}) expects {own}{alt}")

@@ -45,6 +45,8 @@ class Task:
     augment: Callable
     """``augment(x, y, world, data, flip_perm) -> (x, y)``: the training augmentation
     (:mod:`posegraph.train.augment`)."""
+    h36m_kind: str
+    """The kind of a Human3.6M build of the task (:func:`posegraph.data.h36m.is_h36m_file`)."""
     output_coords: int = 3
 
     def input_shape(self, num_joints: int, frames: int | None = None) -> tuple[int, ...]:
@@ -64,6 +66,29 @@ class Task:
     def prepare_pipeline(self, pipe, train, data: dict) -> None:
         """Before the first step of a new run: fit ``pipe``'s normalisers on ``train`` as
         ``data`` asks, then let the model prepare itself (:meth:`PoseModel.prepare`)."""
+
+    def require(self, pipe, message: str) -> None:
+        """A :class:`~posegraph.errors.PosegraphError` with ``message`` unless ``pipe`` (a
+        pipeline, model or task name) is of this task."""
+        if get_task(pipe) is not self:
+            raise PosegraphError(message)
+
+    def test_samples(self, setting: str = "gt", path=None):
+        """The test split of the task's benchmark (``path``: a build other than the committed one)."""
+        raise NotImplementedError
+
+    def file_samples(self, path):
+        """Samples from an npz in the flat export layout (``p2d``/``p3d`` or ``past``/``future``)."""
+        raise NotImplementedError
+
+    def evaluate(self, pipe, samples) -> dict:
+        """The metrics report of ``pipe`` on ``samples`` (:mod:`posegraph.evaluate`)."""
+        raise NotImplementedError
+
+    def shipped_check(self, pipe, stride: int) -> dict:
+        """MPJPE (mm) of ``pipe`` on a fixed slice of the test split (see
+        :func:`posegraph.evaluate.shipped_check`)."""
+        raise NotImplementedError
 
     def report_markdown(self, rep: dict, title: str, forecast_columns: str | None = None) -> str:
         """The metrics table of an evaluation report."""
@@ -100,6 +125,31 @@ class LiftTask(Task):
                                target_mean=pipe.out_norm.mean.numpy(), target_std=pipe.out_norm.std.numpy())
 
 
+    def test_samples(self, setting="gt", path=None):
+        from .data.lift import load_lift
+
+        return load_lift("test", setting, path=path)
+
+    def file_samples(self, path):
+        from .data.lift import LiftSamples
+
+        return LiftSamples.from_npz(path)
+
+    def evaluate(self, pipe, samples):
+        from .evaluate import evaluate_lift
+
+        return evaluate_lift(pipe, samples)
+
+    def shipped_check(self, pipe, stride):
+        import numpy as np
+
+        test = self.test_samples("gt")
+        idx = np.arange(0, len(test), stride)
+        rep = self.evaluate(pipe, test.subset(idx))
+        return {"slice": f"mocap-lift test gt, every {stride}th sample", "n": int(len(idx)),
+                "mpjpe": float(rep["mpjpe"])}
+
+
 class ForecastTask(Task):
     """Past 3D poses ``(B, T_in, J, 3)`` -> future 3D poses ``(B, T_out, J, 3)``, in metres
     (no normalisation: the forecasters take metres and most predict a residual)."""
@@ -112,6 +162,25 @@ class ForecastTask(Task):
 
         return forecast_training_data(skeleton, path or data.get("path"), speed=float(data.get("speed") or 0.0))
 
+    def test_samples(self, setting="gt", path=None):
+        from .data.forecast import load_forecast
+
+        return load_forecast("test", path=path).to_samples()
+
+    def file_samples(self, path):
+        from .data.forecast import ForecastSamples
+
+        return ForecastSamples.from_npz(path)
+
+    def evaluate(self, pipe, samples):
+        from .evaluate import evaluate_forecast
+
+        return evaluate_forecast(pipe, samples)
+
+    def shipped_check(self, pipe, stride):
+        rep = self.evaluate(pipe, self.test_samples())
+        return {"slice": "mocap-forecast test, every window", "n": int(rep["n"]), "mpjpe": float(rep["mpjpe_mean"])}
+
 
 LIFT = LiftTask(
     name="lift", benchmark="mocap-lift", input_coords=2, input_rank=3, eval_settings=("gt", "noisy"),
@@ -120,7 +189,7 @@ LIFT = LiftTask(
                   "(pixels / image_width * 2 - [1, image_height / image_width]), the model's joint order",
     pose_meaning="(batch, J, 3) float32: 3D joints in metres, camera frame, root(pelvis)-relative",
     units="metres (3D), normalised screen coordinates (2D input)",
-    augment=augment_lift)
+    augment=augment_lift, h36m_kind="h36m-lift")
 
 FORECAST = ForecastTask(
     name="forecast", benchmark="mocap-forecast", input_coords=3, input_rank=4, eval_settings=("gt",),
@@ -128,7 +197,7 @@ FORECAST = ForecastTask(
     input_meaning="(batch, T_in, J, 3) float32: the observed 3D poses in metres, oldest frame first",
     pose_meaning="(batch, T_out, J, 3) float32: the forecast 3D poses in metres",
     units="metres",
-    augment=augment_forecast)
+    augment=augment_forecast, h36m_kind="h36m-forecast")
 
 TASKS: dict[str, Task] = {t.name: t for t in (LIFT, FORECAST)}
 """Task name -> :class:`Task`."""

@@ -17,10 +17,10 @@ import torch
 from ..data.forecast import load_forecast
 from ..data.lift import load_lift
 from ..evaluate import evaluate_forecast, evaluate_lift
-from ..pipeline import run_batched
 from ..fileio import save_json, write_text
-from ..pipeline import Pipeline, list_pretrained, pretrained
+from ..pipeline import Pipeline, list_pretrained, pretrained, run_batched
 from ..skeleton import H36M17
+from ..tasks import FORECAST, LIFT, get_task
 
 MARKER = ".posegraph-demo"
 
@@ -56,7 +56,7 @@ def run_demo(out: str | Path = "posegraph-demo", quick: bool = False) -> dict:
                                              ("constant-velocity", Pipeline("constant-velocity"))]
     for name in list_pretrained():
         p = pretrained(name)
-        (lift_models if p.task == "lift" else fc_models).append((name, p))
+        {LIFT: lift_models, FORECAST: fc_models}[get_task(p)].append((name, p))
 
     rows, results = [], {}
     for name, p in lift_models:

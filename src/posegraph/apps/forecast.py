@@ -16,12 +16,13 @@ import os
 import numpy as np
 import torch
 
-from ..errors import PosegraphError, ShapeError
+from ..errors import ShapeError
 from ..fileio import save_json, save_npz, writes_output_dir
 from ..io.motion import resample_linear
 from ..io.read import read_positions
 from ..pipeline import load_model_file, resolve_checkpoint
 from ..skeleton import H36M17
+from ..tasks import FORECAST
 
 MODEL_FPS = 25.0
 
@@ -32,8 +33,7 @@ def forecast_input(input: str | os.PathLike, checkpoint: str, out: str | os.Path
     """Forecast 1 s after the observed window; write ``forecast.npz``/``forecast.json`` (and a GIF)
     into ``out`` as one set (:class:`posegraph.fileio.OutputDir`: a failure leaves ``out`` as it was)."""
     pipe = load_model_file(resolve_checkpoint(checkpoint))
-    if pipe.task != "forecast":
-        raise PosegraphError(f"{checkpoint} is a {pipe.task} model; forecasting needs a forecasting model (e.g. sts-gcn)")
+    FORECAST.require(pipe, f"{checkpoint} is a {pipe.task} model; forecasting needs a forecasting model (e.g. sts-gcn)")
     kw = pipe.model_kwargs
     n_in, n_out = int(kw.get("input_frames", 10)), int(kw.get("output_frames", 25))
     pos, fps = read_positions(input, skeleton)

@@ -57,6 +57,7 @@ import numpy as np
 from ..errors import PosegraphError, ShapeError
 from ..fileio import save_json_stream, save_npz, writes_output_dir
 from ..io.keypoints.tracking import parse_person
+from ..tasks import LIFT
 from ..geometry import MOCAP_LIFT
 from ..skeleton import Skeleton
 from .render import render_lift_video
@@ -365,8 +366,7 @@ def lift_keypoints(pipe, keypoints: Track2D, camera: Camera, *, conf_threshold: 
     from ..skeleton import H36M17
     from ..temporal import ROBUST_K, postprocess
 
-    if pipe.task != "lift":
-        raise PosegraphError(f"{pipe.model_name}: a {pipe.task} model; lift needs a lifting model")
+    LIFT.require(pipe, f"{pipe.model_name}: a {pipe.task} model; lift needs a lifting model")
     smoother, window, order = _check_options(smooth, window, order, max_gap, track_jump, chunk_frames)
     chunk = int(chunk_frames)
     W, H = camera.image_size
@@ -601,8 +601,7 @@ def lift_input(input, checkpoint, out, *, render: bool | str = False, smooth: st
     person = parse_person(person)  # a bad value fails before the model loads
     ckpt = resolve_checkpoint(checkpoint)
     pipe = load_model_file(ckpt)
-    if pipe.task != "lift":
-        raise PosegraphError(f"{ckpt}: a {pipe.task} model; lift needs a lifting model")
+    LIFT.require(pipe, f"{ckpt}: a {pipe.task} model; lift needs a lifting model")
     kind = _input_kind(inp)
     if kind != "keypoints":
         from .detect.runner import detect_python
