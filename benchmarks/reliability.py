@@ -11,7 +11,7 @@ Writes benchmarks/results/reliability.md and reliability.json:
    (e.g. ``git archive HEAD src``, the code before the reader fixes) to show what was fixed.
 2. **Kill and resume.** An uninterrupted short training of ``configs/lift/baseline.yaml`` and
    runs of the same config SIGKILLed 3 times at random points (fixed seeds) then resumed
-   (``tests/test_reliability.py::kill_and_resume``): kill steps, final step count, best
+   (``posegraph.testing.processes.kill_and_resume``): kill steps, final step count, best
    validation MPJPE and test MPJPE of each.
 3. **Long input.** A 1-hour keypoint file (108,000 frames at 30 fps, the ``mocap-lift`` test
    2D tiled, in pixels of a 1000x1000 image) lifted by ``posegraph lift`` in a child process;
@@ -44,7 +44,6 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -139,7 +138,7 @@ def _run_summary(out: Path) -> dict:
 def seed_noise(max_steps: int, val_every: int, seeds: list[int]) -> list[dict]:
     """Uninterrupted runs of the same config with other ``train.seed`` values: the run-to-run
     spread a resumed run should be compared with."""
-    from test_reliability import CLI, _env
+    from posegraph.testing.processes import CLI, cli_env as _env
 
     out = []
     with tempfile.TemporaryDirectory() as d:
@@ -158,7 +157,7 @@ def seed_noise(max_steps: int, val_every: int, seeds: list[int]) -> list[dict]:
 
 
 def kill_resume(max_steps: int, val_every: int, seeds: list[int]) -> dict:
-    from test_reliability import CLI, _env, kill_and_resume
+    from posegraph.testing.processes import CLI, cli_env as _env, kill_and_resume
 
     res = {"config": "configs/lift/baseline.yaml", "max_steps": max_steps, "val_every_steps": val_every,
            "batch_size": 64, "kills_per_run": 3, "runs": []}
@@ -174,7 +173,8 @@ def kill_resume(max_steps: int, val_every: int, seeds: list[int]) -> dict:
         print(f"  uninterrupted: {res['uninterrupted']}", flush=True)
         for seed in seeds:
             out = Path(d) / f"killed_{seed}"
-            k = kill_and_resume(out, max_steps=max_steps, val_every=val_every, kills=3, seed=seed)
+            k = kill_and_resume(out, max_steps=max_steps, val_every=val_every, kills=3, seed=seed,
+                                config=REPO / res["config"])
             run = {"seed": seed, "trials": k["trials"], "final_returncode": k["final_returncode"],
                    "wall_s": k["wall_s"]}
             if k["final_returncode"] == 0:

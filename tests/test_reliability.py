@@ -2,89 +2,19 @@
 step count and a loadable model (``test_engine.py`` does one kill; this does several, at
 random delays after checkpoints, with a fixed seed).
 
-:func:`kill_and_resume` is also used by ``benchmarks/reliability.py``.
+:func:`posegraph.testing.processes.kill_and_resume` is also used by ``benchmarks/reliability.py``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
+from posegraph.testing.processes import kill_and_resume
+
 REPO = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "posegraph.cli"]
-
-
-def _env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONWARNINGS"] = "ignore"
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return env
-
-
-def _mtime(p: Path) -> int:
-    try:
-        return p.stat().st_mtime_ns
-    except FileNotFoundError:
-        return 0
-
-
-def _ckpt_step(p: Path) -> int:
-    return int(torch.load(p, map_location="cpu", weights_only=False)["global_step"])
-
-
-def kill_and_resume(out: Path, *, max_steps: int, val_every: int, kills: int = 3, seed: int = 0,
-                    max_delay: float = 1.5, config: str = "configs/lift/baseline.yaml",
-                    batch_size: int = 64, timeout: float = 300.0) -> dict:
-    """Train, SIGKILL it ``kills`` times, then resume until it finishes.
-
-    Each kill waits until the run has written a new ``checkpoints/last.ckpt`` (so that every
-    kill interrupts real progress, never the start-up), then a random delay in
-    ``[0, max_delay]`` s (``random.Random(seed)``), then sends SIGKILL. A run that finishes
-    before its kill is recorded as ``finished_before_kill``. Returns the kill trials, the
-    final ``metrics.json`` and the wall time.
-    """
-    rng = random.Random(seed)
-    last = out / "checkpoints" / "last.ckpt"
-    first = CLI + ["train", "--config", str(REPO / config), "--set", f"train.max_steps={max_steps}",
-                   "--set", f"train.val_every_steps={val_every}", "--set", f"train.batch_size={batch_size}",
-                   "--out", str(out), "--no-progress"]
-    resume = CLI + ["train", "--resume", str(out), "--no-progress"]
-    trials = []
-    t_start = time.time()
-    for k in range(kills):
-        before = _mtime(last)
-        p = subprocess.Popen(first if k == 0 else resume, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, env=_env())
-        t0 = time.time()
-        while _mtime(last) == before and p.poll() is None and time.time() - t0 < timeout:
-            time.sleep(0.05)
-        delay = rng.uniform(0.0, max_delay)
-        time.sleep(delay)
-        if p.poll() is not None:
-            err = p.stderr.read().decode(errors="replace")[-2000:]
-            p.stderr.close()
-            trials.append({"kill": k + 1, "finished_before_kill": True, "returncode": p.returncode,
-                           "stderr_tail": err if p.returncode else ""})
-            break
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        p.stderr.close()
-        trials.append({"kill": k + 1, "delay_s": round(delay, 3), "finished_before_kill": False,
-                       "resume_from_step": _ckpt_step(last) if last.exists() else None,
-                       "model_pt_exists": (out / "model.pt").exists()})
-    r = subprocess.run(resume, capture_output=True, text=True, env=_env(), timeout=timeout)
-    metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").exists() else None
-    return {"trials": trials, "final_returncode": r.returncode, "final_stderr_tail": r.stderr[-2000:],
-            "metrics": metrics, "wall_s": round(time.time() - t_start, 1)}
 
 
 @pytest.mark.slow
@@ -92,7 +22,8 @@ def test_three_random_sigkills_resume_to_the_same_step_count(tmp_path):
     from posegraph.pipeline import load_model_file
 
     max_steps = 150
-    res = kill_and_resume(tmp_path / "run", max_steps=max_steps, val_every=10, kills=3, seed=1)
+    res = kill_and_resume(tmp_path / "run", max_steps=max_steps, val_every=10, kills=3, seed=1,
+                          config=REPO / "configs/lift/baseline.yaml")
     assert res["final_returncode"] == 0, res["final_stderr_tail"]
     killed = [t for t in res["trials"] if not t["finished_before_kill"]]
     assert len(killed) >= 2, res["trials"]  # the random delays are short: most kills land mid-run

@@ -279,8 +279,9 @@ def _uniform(rng: np.random.Generator, r, n: int) -> np.ndarray:
     return rng.uniform(lo, hi, size=n)
 
 
-def random_cameras(n: int, center_xz, rng=None, radius=(4.0, 7.0), height=(1.0, 2.2), focal: float = 1145.0,
-                   width: int = 1000, height_px: int = 1000, look_height=1.0) -> list[Camera]:
+def random_cameras(n: int, center_xz, rng=None, radius=(4.0, 7.0), height=(1.0, 2.2),
+                   focal: float = MOCAP_LIFT["focal"], width: int = MOCAP_LIFT["width"],
+                   height_px: int = MOCAP_LIFT["height"], look_height=1.0) -> list[Camera]:
     """``n`` random no-roll cameras around ``center_xz`` for augmentation.
 
     Azimuth is uniform on [0, 360); ``radius``, ``height`` (camera y) and ``look_height`` are
