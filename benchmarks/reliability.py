@@ -26,6 +26,10 @@ Writes benchmarks/results/reliability.md and reliability.json:
     python benchmarks/reliability.py --baseline-src /tmp/orig/src
     python benchmarks/reliability.py --parts config       # 4. configs, options, damaged run folders (~2 min)
     python benchmarks/reliability.py --parts outputs      # 5. output paths, units, API shapes, big garbage
+
+Why over 500 lines: five independent parts, each a section below that runs alone
+(``--parts``), sharing the subprocess harness and the report; split into files, the report
+would have to gather what each file measured through a second format.
 """
 
 from __future__ import annotations

@@ -44,6 +44,11 @@ frame for a 16-joint model), and
 ``lift.json`` is written one frame at a time: memory grows with the input only by the output
 arrays themselves (about 0.7 KB per frame for a 17-joint input and a 16-joint model), and the
 outputs do not depend on the chunk size.
+
+Why over 500 lines: the three stages, their data classes (:class:`Track2D`, :class:`Camera`,
+:class:`LiftResult`) and the checks of their options are one pipeline, documented step by step
+above; the parts that stand alone live elsewhere (keypoint formats in :mod:`posegraph.io.keypoints`,
+tracks and smoothing in :mod:`posegraph.temporal`, the video in :mod:`posegraph.apps.render`).
 """
 
 from __future__ import annotations
