@@ -9,6 +9,10 @@ wall time and forward-pass runtime.
     python benchmarks/forecast.py              # evaluate what exists (runs/ and shipped weights)
     python benchmarks/forecast.py --train      # train missing runs first (teacher before student)
     python benchmarks/forecast.py --ship       # copy the shipped rows' runs into the package
+    python benchmarks/forecast.py --report     # only rewrite forecast.md from forecast.json
+
+Measuring writes forecast.json; forecast.md is :func:`markdown` of it (``tests/test_benchmark_reports.py``
+checks that).
 
 Reference rows need no network: zero velocity (repeat the last observed pose), constant velocity,
 and a linear least-squares map (ridge, the penalty chosen on the validation takes) from the past
@@ -297,11 +301,27 @@ def _commands_and_tables(results: dict, ids: list[str]) -> list[str]:
     return md + _table(results, ids, "mpjpe_upto")
 
 
+def markdown(results: dict, before: dict) -> str:
+    """forecast.md from forecast.json (``results``) and forecast_before.json (``before``) alone."""
+    missing = [rid for rid in ROWS if rid not in results and ROWS[rid][1]]
+    return render(results, before, missing)
+
+
+def _speed_range() -> str:
+    """The playback-speed range of the speed rows, read from their configs."""
+    from posegraph.config import load_config
+
+    speeds = sorted({load_config(REPO / ROWS[r][1])["data"].get("speed") or 0.0 for r in SPEED_ROWS})
+    s = max(speeds)
+    return f"U({1 - s:g}, {1 + s:g})"
+
+
 def render(results: dict, before: dict, missing: list[str]) -> str:
     main_ids = [r for r in ROWS if ROWS[r][4] == "main"]
     abl_ids = [r for r in ROWS if ROWS[r][4] == "ablation"]
     md = ["# Forecasting on mocap-forecast", "",
-          "10 past frames (400 ms) → 25 future frames (1 s) at 25 fps, 17 joints, pelvis-relative; 492 test windows "
+          "10 past frames (400 ms) → 25 future frames (1 s) at 25 fps, 17 joints, pelvis-relative; "
+          f"{results['zero-velocity']['report']['n'] if 'zero-velocity' in results else '–'} test windows "
           "(start frames 0, 10, 20, … of every test take). MPJPE in mm over all 17 joints. Trained on the training split; "
           "every run keeps the checkpoint with the lowest MPJPE on the **validation takes** (whole held-out training "
           "takes; `val ≤1000` is that MPJPE averaged over the 25 future frames), and every choice of recipe below was made "
@@ -369,7 +389,7 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
     speed = [r for r in SPEED_ROWS if r in results]
     if any(ROWS[r][4] == "speed" for r in speed):
         md += ["", "## Playback-speed augmentation", "",
-               "Each recipe without and with replaying every training window at a speed drawn from U(0.75, 1.25) "
+               f"Each recipe without and with replaying every training window at a speed drawn from {_speed_range()} "
                "(linear interpolation within its take; `data.speed: 0.25`), same schedule and seed: meant to cover "
                "people who move faster or slower than the training takes. Command of each row:", ""]
         md += _commands_and_tables(results, speed)
@@ -419,7 +439,16 @@ def main() -> int:
     ap.add_argument("--train", action="store_true")
     ap.add_argument("--ship", action="store_true")
     ap.add_argument("--no-runtime", action="store_true")
+    ap.add_argument("--report", action="store_true", help="only rewrite forecast.md from forecast.json (no measuring)")
     a = ap.parse_args()
+    if a.report:
+        from posegraph.fileio import write_text
+
+        before_file = OUT / "forecast_before.json"
+        results = json.loads((OUT / "forecast.json").read_text())
+        write_text(OUT / "forecast.md", markdown(results, json.loads(before_file.read_text()) if before_file.exists() else {}))
+        print(f"wrote {OUT / 'forecast.md'} from forecast.json")
+        return 0
     if a.train:
         train(list(ROWS))
     if a.ship:
@@ -433,7 +462,7 @@ def main() -> int:
     from posegraph.fileio import save_json, write_text
 
     test = load_forecast("test").to_samples()
-    results, missing = {}, []
+    results = {}
     # a row whose run folder is gone (runs/ stays out of git) keeps its last measured result
     stored_file = OUT / "forecast.json"
     stored = json.loads(stored_file.read_text()) if stored_file.exists() else {}
@@ -447,8 +476,6 @@ def main() -> int:
             if rid in stored and "report" in stored[rid]:
                 results[rid] = {**stored[rid], "label": label}
                 print(f"{rid:22s} kept from {stored_file.name} (no model file in {RUNS / folder})", flush=True)
-            else:
-                missing.append(rid)
             continue
         rep = evaluate_forecast(pipe, test, horizons_ms=HORIZONS_MS)
         r = {"label": label, "source": source, "params": pipe.num_parameters(), "report": rep,
@@ -477,8 +504,8 @@ def main() -> int:
     before_file = OUT / "forecast_before.json"
     before = json.loads(before_file.read_text()) if before_file.exists() else {}
     plot(results, OUT / "forecast_horizons.png")
-    write_text(OUT / "forecast.md", render(results, before, missing))
     save_json(OUT / "forecast.json", results)
+    write_text(OUT / "forecast.md", markdown(results, before))
     print(f"wrote {OUT / 'forecast.md'}")
     return 0
 

@@ -9,6 +9,10 @@ on the short protocol) is read from benchmarks/results/lift_short_protocol.json.
     python benchmarks/lift.py --train         # first train the rows that have no model yet (2 at a time)
     python benchmarks/lift.py --rows semgcn,graphmdn --ship
                                               # ... and copy shipped rows' best weights into the package
+    python benchmarks/lift.py --report        # only rewrite lift.md from lift.json (no measuring)
+
+Measuring writes lift.json; lift.md is :func:`markdown` of lift.json (and of the frozen table 2
+in lift_short_protocol.json), never narrated: ``tests/test_benchmark_reports.py`` checks it.
 
 Evaluated with gt and noisy (sigma 4 px) 2D inputs. Model choice and early stopping use the
 validation takes (whole held-out training takes), never the test split.
@@ -210,11 +214,31 @@ def _row(label, r, mdn=False, cmd=""):
     return line + (f" {cmd} |" if cmd else "")
 
 
-def render(results: dict, short: dict, short_fixed: dict | None = None, trials: dict | None = None) -> str:
+def _machine(machine: dict | None) -> str:
+    cores = (machine or {}).get("cpu_count")
+    return f"the measuring machine's {cores} CPU cores" if cores else "the measuring machine's CPU"
+
+
+def split_stored(stored: dict) -> tuple[dict, dict, dict, dict]:
+    """lift.json -> ``(results, short_fixed, trials, machine)``: table 1's rows by row id, the
+    ``short/<row>`` and ``trial/<row>`` rows, and the ``machine`` the rows were measured on."""
+    results = {k: v for k, v in stored.items() if "/" not in k and k != "machine"}
+    side = {key: {k.split("/", 1)[1]: v for k, v in stored.items() if k.startswith(key + "/")} for key in ("short", "trial")}
+    return results, side["short"], side["trial"], stored.get("machine") or {}
+
+
+def markdown(stored: dict, short: dict) -> str:
+    """lift.md from lift.json (``stored``) and lift_short_protocol.json (``short``) alone."""
+    results, short_fixed, trials, machine = split_stored(stored)
+    return render(results, short, short_fixed, trials, machine)
+
+
+def render(results: dict, short: dict, short_fixed: dict | None = None, trials: dict | None = None,
+           machine: dict | None = None) -> str:
     md = ["# Lifting on mocap-lift", "",
           "Trained on the mocap-lift training split; evaluated on the person-disjoint test split with gt and noisy "
           "(σ = 4 px) 2D inputs. MPJPE / P-MPJPE in mm over the model's 16 joints (pelvis included). Train time is "
-          "wall clock on this 2-core CPU machine with two trainings sharing it (one thread each). "
+          f"wall clock on {_machine(machine)} with two trainings sharing it (one thread each). "
           "Regenerate: `python benchmarks/lift.py --train` (then `--ship`).", "", protocol(), "",
           f"## {LONG_TITLE}", ""]
     head = ("| model | params | MPJPE gt | P-MPJPE gt | MPJPE noisy | P-MPJPE noisy | highest gt | oracle gt | cmu | cmu8 "
@@ -377,7 +401,18 @@ def main() -> int:
     ap.add_argument("--rows", default=None, help="comma-separated row ids (default: all)")
     ap.add_argument("--jobs", type=int, default=2, help="trainings run at once (each on one thread)")
     ap.add_argument("--ship", action="store_true", help="copy shipped rows' trained weights into the package")
+    ap.add_argument("--report", action="store_true", help="only rewrite lift.md from lift.json (no measuring)")
     a = ap.parse_args()
+    from posegraph.fileio import save_json, write_text
+
+    stored_file = OUT / "lift.json"
+    stored = json.loads(stored_file.read_text()) if stored_file.exists() else {}
+    short_file = OUT / SHORT
+    short = json.loads(short_file.read_text()) if short_file.exists() else {}
+    if a.report:
+        write_text(OUT / "lift.md", markdown(stored, short))
+        print(f"wrote {OUT / 'lift.md'} from {stored_file.name}")
+        return 0
     ids = a.rows.split(",") if a.rows else [r[1] for r in ROWS]
     if a.train:
         train_rows(ids, a.jobs)
@@ -385,12 +420,8 @@ def main() -> int:
         for rid, shipped in dict((r[1], r[4]) for r in ROWS).items():
             if shipped and rid in ids and (RUNS / rid / "model.pt").exists():
                 ship(rid, shipped)
-    from posegraph.fileio import save_json, write_text
-
     # a row whose run folder is gone (runs/ stays out of git) and that ships no weights keeps its
     # last measured result
-    stored_file = OUT / "lift.json"
-    stored = json.loads(stored_file.read_text()) if stored_file.exists() else {}
     results = {}
     for _, rid, _, cfg, shipped in ROWS:
         if rid not in results:
@@ -399,8 +430,7 @@ def main() -> int:
                 r["on_protocol"] = on_protocol(r, cfg)
                 results[rid] = r
                 print(f"{rid:22s} MPJPE gt {r['gt']['mpjpe']:.1f}  noisy {r['noisy']['mpjpe']:.1f}  ({r['source']})", flush=True)
-    short_file = OUT / SHORT
-    short = json.loads(short_file.read_text()) if short_file.exists() else {}
+
     def side_rows(rows, runs: Path, key: str) -> dict:
         """Rows trained outside table 1: measured from their runs, else as last stored."""
         out = {}
@@ -411,12 +441,14 @@ def main() -> int:
                 out[rid] = stored[f"{key}/{rid}"]
         return out
 
-    short_fixed = side_rows(SHORT_FIXED, SHORT_RUNS, "short")
-    trials = side_rows(TRIALS, TRIAL_RUNS, "trial")
-    write_text(OUT / "lift.md", render(results, short, short_fixed, trials))
-    save_json(OUT / "lift.json", {**results, **{f"short/{k}": v for k, v in short_fixed.items()},
-                                  **{f"trial/{k}": v for k, v in trials.items()}})
-    print(f"wrote {OUT / 'lift.md'}")
+    import os
+
+    stored = {**results, **{f"short/{k}": v for k, v in side_rows(SHORT_FIXED, SHORT_RUNS, "short").items()},
+              **{f"trial/{k}": v for k, v in side_rows(TRIALS, TRIAL_RUNS, "trial").items()},
+              "machine": {"cpu_count": os.cpu_count()}}
+    save_json(OUT / "lift.json", stored)
+    write_text(OUT / "lift.md", markdown(stored, short))
+    print(f"wrote {OUT / 'lift.json'} and {OUT / 'lift.md'}")
     return 0
 
 

@@ -23,7 +23,8 @@ Usage::
 
     .venv/bin/python benchmarks/video.py [--checkpoint semgcn] [--max-groups N]
 
-Writes ``benchmarks/results/video.json`` and ``video.md`` (the report is made from the JSON).
+Writes ``benchmarks/results/video.json`` and ``video.md`` (the report is made from the JSON;
+``--report`` only rewrites it from an existing video.json).
 """
 
 from __future__ import annotations
@@ -44,10 +45,9 @@ sys.path.insert(0, str(REPO / "src"))
 from posegraph import temporal  # noqa: E402
 from posegraph.data.build import load_benchmark_file  # noqa: E402
 from posegraph.data.lift import IMAGE_SIZE, load_lift, validation_mask  # noqa: E402
-from posegraph.pipeline import run_batched  # noqa: E402
 from posegraph.fileio import save_json, write_text  # noqa: E402
 from posegraph.geometry import MOCAP_LIFT, mocap_lift_cameras, unnormalize_screen  # noqa: E402
-from posegraph.pipeline import load_model_file, resolve_checkpoint  # noqa: E402
+from posegraph.pipeline import load_model_file, resolve_checkpoint, run_batched  # noqa: E402
 from posegraph.skeleton import H36M17  # noqa: E402
 
 WINDOWS = (5, 9, 15, 21, 25, 31)
@@ -197,7 +197,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--video", default=str(REPO.parent / "shared/media/walk_demo.mp4"),
                     help="also lift this video (needs the detect environment; skipped if absent)")
+    ap.add_argument("--report", action="store_true", help="only rewrite video.md from video.json (no measuring)")
     args = ap.parse_args(argv)
+    if args.report:
+        import json
+
+        out = Path(args.out)
+        write_text(out / "video.md", report(json.loads((out / "video.json").read_text())))
+        print(f"wrote {out / 'video.md'} from video.json")
+        return 0
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     t0 = time.perf_counter()
     pipe = load_model_file(resolve_checkpoint(args.checkpoint))

@@ -38,3 +38,33 @@ def test_catalogue_entries_point_at_real_configs(bench_modules):
         assert (catalogue.REPO / m.config).is_file(), m.config
         assert catalogue.architecture(m) in list_models("lift")
     assert catalogue.GRAPH_LIFTERS <= set(list_models("lift"))
+
+
+def _bench_module(name):
+    import importlib
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _json(name):
+    return json.loads((BENCH / "results" / name).read_text())
+
+
+def test_lift_page_is_the_report_of_its_json():
+    lift = _bench_module("lift")
+    assert lift.markdown(_json("lift.json"), _json("lift_short_protocol.json")) == (BENCH / "results" / "lift.md").read_text()
+
+
+def test_forecast_page_is_the_report_of_its_json():
+    forecast = _bench_module("forecast")
+    md = forecast.markdown(_json("forecast.json"), _json("forecast_before.json"))
+    assert md == (BENCH / "results" / "forecast.md").read_text()
+
+
+def test_video_page_is_the_report_of_its_json():
+    video = _bench_module("video")
+    assert video.report(_json("video.json")) == (BENCH / "results" / "video.md").read_text()
