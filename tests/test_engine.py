@@ -49,6 +49,7 @@ def test_short_fit_writes_a_complete_run(tmp_path):
     out = tmp_path / "run"
     r = subprocess.run(CLI + ["train", "--config", str(REPO / "configs/lift/baseline.yaml"), "--set", "train.max_steps=30",
                               "--set", "train.val_every_steps=15", "--set", "train.batch_size=64",
+                              "--set", "train.test_curve=true",
                               "--out", str(out), "--no-progress"], capture_output=True, text=True, env=_env())
     assert r.returncode == 0, r.stderr[-3000:]
     for f in ("config.yaml", "model.pt", "metrics.json", "report.md", "training_curves.png", "checkpoints/last.ckpt",
@@ -57,6 +58,11 @@ def test_short_fit_writes_a_complete_run(tmp_path):
     m = json.loads((out / "metrics.json").read_text())
     assert m["steps"] == 30 and m["params"] == 4288557
     assert m["test_gt"]["n"] == m["test_noisy"]["n"] > 30000
+    # train.test_curve: the test error after each validation, in its own file, never a logged metric
+    curve = (out / "test_curve.csv").read_text().splitlines()
+    assert curve[0] == "step,train_seconds,test_mpjpe" and [int(c.split(",")[0]) for c in curve[1:]] == [15, 30]
+    assert any(abs(float(c.split(",")[2]) - m["test_gt"]["mpjpe"]) < 1e-2 for c in curve[1:])  # the kept checkpoint's
+    assert "test" not in (out / "logs" / "metrics.csv").read_text().splitlines()[0]
     blob = read_model_file(out / "model.pt")
     assert blob["skeleton"]["name"] == "h36m16" and blob["benchmark"] == "mocap-lift" and blob["library_version"]
     assert "optimizer_states" not in blob

@@ -359,6 +359,9 @@ class TrainSection(_Section):
     strategy: Annotated[str, _choice(known_strategies, "strategy")] = "auto"
     num_threads: Annotated[Optional[int], BeforeValidator(lambda v: v if v is None else _int(1, 4096).func(v))] = None
     trace_batches: Annotated[Optional[str], BeforeValidator(_optional_path)] = None
+    test_curve: bool = False
+    """After each validation, also measure the test split (gt inputs) and append it to
+    ``test_curve.csv``: reported only (time to a test error), never used to choose a checkpoint."""
 
 
 class ConfigSchema(_Section):

@@ -108,6 +108,36 @@ class _StepProgressBar(TQDMProgressBar):
         return m
 
 
+class _TestCurve(pl.Callback):
+    """``train.test_curve``: after each validation, the MPJPE (mm) of the current weights on the
+    task's test split (gt inputs), appended to ``test_curve.csv`` as ``step, train_seconds,
+    test_mpjpe``, so that a report can say how long training took to reach a given test error.
+    It is written to its own file, not logged as a metric: checkpoint selection and early
+    stopping never see it (they use the validation takes only)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.samples = None
+
+    def on_validation_end(self, trainer, pl_module):
+        if trainer.sanity_checking or trainer.global_rank != 0:
+            return
+        task = get_task(pl_module.pipeline.task)
+        if self.samples is None:
+            self.samples = task.test_samples("gt")
+        was_training = pl_module.training
+        try:
+            rep = task.evaluate(pl_module.pipeline, self.samples)
+        finally:
+            pl_module.train(was_training)
+        mpjpe = float(rep["mpjpe"] if "mpjpe" in rep else rep["mpjpe_mean"])
+        new = not self.path.exists()
+        with open(self.path, "a") as f:
+            if new:
+                f.write("step,train_seconds,test_mpjpe\n")
+            f.write(f"{int(trainer.global_step)},{pl_module.train_seconds():.1f},{mpjpe:.3f}\n")
+
+
 class _ValidationLines(pl.Callback):
     """One line per validation (for ``--no-progress``): step, validation MPJPE, the best so far,
     the training loss and the time left at the pace of this session."""
@@ -339,6 +369,8 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
     best_cb = _RelocatableCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_mpjpe", mode="min",
                               save_top_k=1, save_last=True, enable_version_counter=False)
     callbacks = [best_cb, _StepProgressBar() if progress else _ValidationLines(best_cb)]
+    if t.get("test_curve"):
+        callbacks.append(_TestCurve(out / "test_curve.csv"))
     if int(t.get("early_stopping_patience", 0)) > 0:
         callbacks.append(EarlyStopping("val_mpjpe", patience=int(t["early_stopping_patience"]), mode="min"))
     loggers = [CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tb", version="")]
