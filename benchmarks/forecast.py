@@ -70,13 +70,20 @@ ROWS = {
                             "configs/forecast/ablations/ses_teacher_nospeed.yaml", "fc-abl/ses_teacher_nospeed", None, "speed"),
     "ses_nospeed": ("SeS-GCN student, without playback speed (the previous release; its teacher: the dense one without it)",
                     "configs/forecast/ablations/ses_nospeed.yaml", "fc-abl/ses_nospeed", None, "speed"),
+    "ses_teacher_3000": ("SeS-GCN teacher (dense), 3000 steps",
+                         "configs/forecast/ablations/ses_teacher_3000.yaml", "fc-abl/ses_teacher_3000", None, "teacher"),
+    "ses_long_teacher": ("SeS-GCN student from the 3000-step teacher's masks",
+                         "configs/forecast/ablations/ses_long_teacher.yaml", "fc-abl/ses_long_teacher", None, "teacher"),
 }
-TEACHER = {"ses-gcn": "ses-teacher", "ses_2500": "ses_teacher_nospeed", "ses_nospeed": "ses_teacher_nospeed"}
+TEACHER = {"ses-gcn": "ses-teacher", "ses_2500": "ses_teacher_nospeed", "ses_nospeed": "ses_teacher_nospeed",
+           "ses_long_teacher": "ses_teacher_3000"}
 """Students and the row that trains their teacher."""
 # the speed table: each recipe without and with the playback-speed augmentation
 SPEED_ROWS = ("sts-gcn", "sts_speed", "ses_teacher_nospeed", "ses-teacher", "ses_nospeed", "ses-gcn")
 # the schedule-length table: each short-schedule row above the shipped row it shortens
 SCHEDULE_ROWS = ("sts_2500", "sts-gcn", "ses_2500", "ses_nospeed")
+# the teacher-length table: each teacher, then the student trained from its masks
+TEACHER_ROWS = ("ses-teacher", "ses_teacher_3000", "ses-gcn", "ses_long_teacher")
 REFERENCE = ("zero-velocity", "constant-velocity", "linear", "linear-heading")
 
 
@@ -393,6 +400,13 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
                "(linear interpolation within its take; `data.speed: 0.25`), same schedule and seed: meant to cover "
                "people who move faster or slower than the training takes. Command of each row:", ""]
         md += _commands_and_tables(results, speed)
+    teach = [r for r in TEACHER_ROWS if r in results]
+    if any(ROWS[r][4] == "teacher" for r in teach):
+        md += ["", "## Teacher length", "",
+               "The SeS-GCN teacher trained for its shipped length and twice as long (the multistep decay scaled with "
+               "it), and the student trained from each teacher's masks with the same recipe and seed; chosen on "
+               "`val ≤1000`. Command of each row:", ""]
+        md += _commands_and_tables(results, teach)
     if before:
         md += ["", "## Before this recipe (the previously shipped models)", "",
                before["what"], "", "| method | " + " | ".join(f"{h} ms" for h in HORIZONS[1:]) + " | ≤1000 ms |",

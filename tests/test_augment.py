@@ -115,3 +115,20 @@ def test_forecast_playback_speed_resamples_each_window_within_its_take():
     # off by default: no long windows gathered, nothing resampled
     plain, _ = forecast_training_data(get_skeleton("h36m17"))
     assert "w" not in plain.gather(idx[:4])
+
+
+def test_forecast_scale_scales_each_window_about_the_pelvis():
+    """``data.scale``: one factor per window, past and future alike, within U(1 - c, 1 + c)."""
+    b = _forecast_batch()
+    assert torch.allclose(b["x"][:, :, 0], torch.zeros_like(b["x"][:, :, 0]), atol=1e-6)  # pelvis-relative windows
+    m = PoseModule(load_config("configs/forecast/sts_gcn.yaml", ["data.flip=false", "data.scale=0.1"]))
+    torch.manual_seed(0)
+    x, y = m._augment(b["x"], b["y"])
+    big = b["x"].abs() > 1e-3
+    f = (x[big] / b["x"][big])
+    fx = (x / b["x"].where(big, torch.ones_like(b["x"])))  # per-window factor, read off the past
+    for i in range(len(x)):
+        ratios = fx[i][big[i]]
+        assert torch.allclose(ratios, ratios[0].expand_as(ratios), atol=1e-4)  # one factor per window
+        assert torch.allclose(y[i], b["y"][i] * ratios[0], atol=1e-5)  # the future scaled alike
+    assert 0.9 - 1e-6 <= float(f.min()) and float(f.max()) <= 1.1 + 1e-6 and float(f.std()) > 0.01

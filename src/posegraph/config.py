@@ -335,6 +335,7 @@ class DataSection(_Section):
     random_cameras: Annotated[Union[bool, float], BeforeValidator(_prob_or_bool)] = False
     rotate: Bool = False
     speed: Annotated[float, _num(0.0, 0.9)] = 0.0
+    scale: Annotated[float, _num(0.0, 0.5)] = 0.0
     noise_px: Annotated[float, _num(0.0, 1000.0)] = 0.0
     noise_prob: Probability = 1.0
     validation_fraction: Annotated[float, _num(0.0, 1.0, hi_open=True)] = 0.1

@@ -60,10 +60,17 @@ def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | Non
     from U(1 - s, 1 + s) (capped where its take ends): frame ``k`` of the resampled window is the
     take at time ``r k`` from the window's start, linearly interpolated; ``world`` then holds the
     take from the window's start (NaN past its end, :class:`posegraph.train.data.ForecastTensors`).
-    Without it, ``world`` is unused."""
+    Without it, ``world`` is unused. ``data.scale`` (c > 0): each window (past and future alike)
+    is scaled about the pelvis by a factor drawn from U(1 - c, 1 + c), as if a taller or shorter
+    person made the same movement (the windows are pelvis-relative, so bone lengths and
+    displacements scale together)."""
     s = float(d.get("speed") or 0.0)
     if s > 0 and world is not None:
         x, y = _replay(x.shape[1], x.shape[1] + y.shape[1], world, s)
+    c = float(d.get("scale") or 0.0)
+    if c > 0:
+        f = ((1 - c) + 2 * c * torch.rand(x.shape[0], device=x.device, dtype=x.dtype))[:, None, None, None]
+        x, y = x * f, y * f
     if d.get("rotate"):
         a = torch.rand(x.shape[0], device=x.device) * (2 * torch.pi)
         from ..models.forecast_base import yaw_matrices
