@@ -74,16 +74,20 @@ ROWS = {
                          "configs/forecast/ablations/ses_teacher_3000.yaml", "fc-abl/ses_teacher_3000", None, "teacher"),
     "ses_long_teacher": ("SeS-GCN student from the 3000-step teacher's masks",
                          "configs/forecast/ablations/ses_long_teacher.yaml", "fc-abl/ses_long_teacher", None, "teacher"),
+    "ses_teacher_scale": ("SeS-GCN teacher (dense) + body size U(0.9, 1.1)",
+                          "configs/forecast/ablations/ses_teacher_scale.yaml", "fc-abl/ses_teacher_scale", None, "teacher"),
+    "ses_scale": ("SeS-GCN student + body size U(0.9, 1.1) (its teacher: the dense one with it)",
+                  "configs/forecast/ablations/ses_scale.yaml", "fc-abl/ses_scale", None, "teacher"),
 }
 TEACHER = {"ses-gcn": "ses-teacher", "ses_2500": "ses_teacher_nospeed", "ses_nospeed": "ses_teacher_nospeed",
-           "ses_long_teacher": "ses_teacher_3000"}
+           "ses_long_teacher": "ses_teacher_3000", "ses_scale": "ses_teacher_scale"}
 """Students and the row that trains their teacher."""
 # the speed table: each recipe without and with the playback-speed augmentation
 SPEED_ROWS = ("sts-gcn", "sts_speed", "ses_teacher_nospeed", "ses-teacher", "ses_nospeed", "ses-gcn")
 # the schedule-length table: each short-schedule row above the shipped row it shortens
 SCHEDULE_ROWS = ("sts_2500", "sts-gcn", "ses_2500", "ses_nospeed")
-# the teacher-length table: each teacher, then the student trained from its masks
-TEACHER_ROWS = ("ses-teacher", "ses_teacher_3000", "ses-gcn", "ses_long_teacher")
+# the SeS-GCN variants table: each teacher, then the student trained from its masks
+TEACHER_ROWS = ("ses-teacher", "ses_teacher_3000", "ses_teacher_scale", "ses-gcn", "ses_long_teacher", "ses_scale")
 REFERENCE = ("zero-velocity", "constant-velocity", "linear", "linear-heading")
 
 
@@ -402,10 +406,11 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
         md += _commands_and_tables(results, speed)
     teach = [r for r in TEACHER_ROWS if r in results]
     if any(ROWS[r][4] == "teacher" for r in teach):
-        md += ["", "## Teacher length", "",
-               "The SeS-GCN teacher trained for its shipped length and twice as long (the multistep decay scaled with "
-               "it), and the student trained from each teacher's masks with the same recipe and seed; chosen on "
-               "`val ≤1000`. Command of each row:", ""]
+        md += ["", "## SeS-GCN: teacher length and body-size augmentation", "",
+               "The SeS-GCN teacher as shipped, trained twice as long (the multistep decay scaled with it), and with "
+               "body-size augmentation (`data.scale`: each window scaled about the pelvis by a factor from U(0.9, 1.1), "
+               "as if a taller or shorter person made the same movement); then the student trained from each teacher's "
+               "masks with the same recipe and seed. Chosen on `val ≤1000`. Command of each row:", ""]
         md += _commands_and_tables(results, teach)
     if before:
         md += ["", "## Before this recipe (the previously shipped models)", "",
