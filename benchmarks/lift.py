@@ -239,7 +239,7 @@ def _row(label, r, mdn=False, cmd=""):
     return line + (f" {cmd} |" if cmd else "")
 
 
-def time_to_target(results: dict) -> list[str]:
+def time_to_target(results: dict, schedule: dict | None = None) -> list[str]:
     """How long each table-1 row took to reach the official SemGCN code's test MPJPE, from the
     test curves of runs trained with ``train.test_curve`` (measured, never used for selection)."""
     md = ["### Time to the official SemGCN code's test MPJPE", "",
@@ -247,10 +247,10 @@ def time_to_target(results: dict) -> list[str]:
           f"checkpoints are chosen on the validation takes) first reached the official SemGCN code's {OFFICIAL_SEMGCN_MM} mm "
           f"on these samples (it took {OFFICIAL_SEMGCN_SECONDS:,} s there), and the full protocol's time, both with two "
           "trainings sharing the machine:", ""]
-    for _, rid, label, _, _ in ROWS:
-        r = results.get(rid)
-        if r is None or not r.get("on_protocol"):
-            continue
+    rows = [(label, results.get(rid)) for _, rid, label, _, _ in ROWS
+            if results.get(rid) is not None and results[rid].get("on_protocol")]
+    rows += [(f"{label} (table 5)", (schedule or {}).get(rid)) for rid, label, _, _ in SCHEDULE if rid in (schedule or {})]
+    for label, r in rows:
         curve = r.get("test_curve") or []
         wall = r.get("train_wall_seconds")
         full = f"full protocol {fmt(wall / 60 if wall else None)} min"
@@ -336,7 +336,7 @@ def render(results: dict, short: dict, short_fixed: dict | None = None, trials: 
             d = dict(c)
             md.append(f"| {rid} | " + " | ".join(fmt(d.get(s)) for s in steps) + " |")
         md += [""]
-    md += time_to_target(results)
+    md += time_to_target(results, schedule)
     if short:
         md += ["## 2. Ablation rows on the short protocol (not comparable with table 1)", "", short["what"], "",
                "These rows have not been retrained with the fixed code yet; they are kept so that the ablations' "
