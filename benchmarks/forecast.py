@@ -327,6 +327,62 @@ def _speed_range() -> str:
     return f"U({1 - s:g}, {1 + s:g})"
 
 
+def against_zero(r: dict, zv: dict) -> str:
+    """A bullet: the horizons where ``r`` does not beat zero velocity, and its gain up to 1000 ms."""
+    worse = [f"{h} ms ({kind})" for kind in ("mpjpe_at", "mpjpe_upto")
+             for h in HORIZONS if r["report"][kind][h] >= zv["report"][kind][h]]
+    gain = 100 * (1 - r["report"]["mpjpe_upto"]["1000"] / zv["report"]["mpjpe_upto"]["1000"])
+    return (f"- {r['label']}: " + ("beats zero velocity at every horizon in both variants"
+                                   if not worse else "does **not** beat zero velocity at " + ", ".join(worse))
+            + f"; averaged up to 1000 ms it is {abs(gain):.1f}% {'below' if gain > 0 else 'above'} zero velocity.")
+
+
+MIRRORED = ("sts-gcn", "ses-gcn")
+"""Rows also measured with test-time mirroring (the shipped forecasters)."""
+
+
+def flip_configured(rid: str) -> bool:
+    """Whether a row's config switches test-time mirroring on (``model.flip_test``)."""
+    from posegraph.config import load_config
+
+    return bool(ROWS[rid][1]) and bool(load_config(REPO / ROWS[rid][1])["model"].get("flip_test"))
+
+
+def mirroring(results: dict) -> list[str]:
+    """Test-time mirroring of the shipped forecasters: the validation evidence, the test tables
+    and the checks against zero velocity and between the two models, with it."""
+    ids = [rid for rid in MIRRORED if rid in results and results[rid].get("mirrored")]
+    zv = results.get("zero-velocity")
+    if not ids or zv is None:
+        return []
+    sub = {"zero-velocity": zv}
+    for rid in ids:
+        r, m = results[rid], results[rid]["mirrored"]
+        sub[rid] = {**r, "best_val_mpjpe": m["val_plain"]}
+        sub[rid + "+mirror"] = {"label": r["label"] + ", test-time mirroring", "report": m["report"],
+                                "steps": r.get("steps"), "best_val_mpjpe": m["val_mirrored"]}
+    rows = list(sub)
+    md = ["", "## Test-time mirroring", "",
+          "Each window run once more mirrored (left/right joints swapped, the lateral axis negated: the mirror that "
+          "training's `data.flip` uses), the second forecast mirrored back and the two averaged. Chosen on the "
+          "validation takes (`val ≤1000`, both measured here with and without it); the tables above are single passes. "
+          "Shipped with it where the row's config sets `model.flip_test`: "
+          + ", ".join(f"{rid} {'on' if flip_configured(rid) else 'off'}" for rid in ids) + ".", "",
+          "### MPJPE at each horizon (mm)", ""]
+    md += _table(sub, rows, "mpjpe_at")
+    md += ["", "### MPJPE averaged up to each horizon (mm)", ""]
+    md += _table(sub, rows, "mpjpe_upto")
+    md += ["", "### Against zero velocity, with mirroring", ""]
+    md += [against_zero(sub[rid + "+mirror"], zv) for rid in ids]
+    if "sts-gcn+mirror" in sub and "ses-gcn+mirror" in sub:
+        a, b = sub["ses-gcn+mirror"]["report"], sub["sts-gcn+mirror"]["report"]
+        d = a["mpjpe_at"]["1000"] - b["mpjpe_at"]["1000"]
+        md += [f"- SeS-GCN against STS-GCN, both mirrored: at 1000 ms {fmt(a['mpjpe_at']['1000'])} vs "
+               f"{fmt(b['mpjpe_at']['1000'])} mm ({fmt(abs(d))} mm {'below' if d <= 0 else 'above'}); averaged up to "
+               f"1000 ms {fmt(a['mpjpe_upto']['1000'])} vs {fmt(b['mpjpe_upto']['1000'])} mm."]
+    return md
+
+
 def render(results: dict, before: dict, missing: list[str]) -> str:
     main_ids = [r for r in ROWS if ROWS[r][4] == "main"]
     abl_ids = [r for r in ROWS if ROWS[r][4] == "ablation"]
@@ -340,7 +396,8 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
           "Two variants of the metric are reported, labelled: **at** a horizon (the error of that one frame) and "
           "**averaged up to** a horizon (the mean over the frames up to it; the papers' single number is the average "
           "over all 25 frames, i.e. `≤1000 ms`). 40 ms is the first predicted frame. **Bold**: better than zero "
-          "velocity at that horizon.", "",
+          "velocity at that horizon. Every row is one pass of its network; the shipped models also average the "
+          "forecast of the mirrored window (section \"Test-time mirroring\").", "",
           "## The shipped recipe and the reference predictors", "",
           "### MPJPE at each horizon (mm)", ""]
     md += _table(results, main_ids, "mpjpe_at")
@@ -352,13 +409,7 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
         for rid in main_ids + abl_ids:
             if rid not in results or rid == "zero-velocity":
                 continue
-            r = results[rid]
-            worse = [f"{h} ms ({kind})" for kind, name in (("mpjpe_at", "at"), ("mpjpe_upto", "up to"))
-                     for h in HORIZONS if r["report"][kind][h] >= zv["report"][kind][h]]
-            gain = 100 * (1 - r["report"]["mpjpe_upto"]["1000"] / zv["report"]["mpjpe_upto"]["1000"])
-            md.append(f"- {r['label']}: " + ("beats zero velocity at every horizon in both variants"
-                                               if not worse else "does **not** beat zero velocity at " + ", ".join(worse))
-                      + f"; averaged up to 1000 ms it is {abs(gain):.1f}% {'below' if gain > 0 else 'above'} zero velocity.")
+            md.append(against_zero(results[rid], zv))
     sts, ses = results.get("sts-gcn"), results.get("ses-gcn")
     if sts and ses:
         d = ses["report"]["mpjpe_at"]["1000"] - sts["report"]["mpjpe_at"]["1000"]
@@ -404,6 +455,7 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
                "(linear interpolation within its take; `data.speed: 0.25`), same schedule and seed: meant to cover "
                "people who move faster or slower than the training takes. Command of each row:", ""]
         md += _commands_and_tables(results, speed)
+    md += mirroring(results)
     teach = [r for r in TEACHER_ROWS if r in results]
     if any(ROWS[r][4] == "teacher" for r in teach):
         md += ["", "## SeS-GCN: teacher length and body-size augmentation", "",
@@ -434,7 +486,8 @@ def render(results: dict, before: dict, missing: list[str]) -> str:
                       for b in (1, 256) for k in ("torch", "onnx")) + " |")
     cores = next((r["runtime"].get("cpu_cores") for r in results.values() if r and r.get("runtime", {}).get("cpu_cores")), None)
     where = f"on a machine with {cores} CPU cores" if cores else "on the machine that ran the benchmark"
-    md += ["", f"Runtime: median of 200 (batch 1) or 20+ (batch 256) forward passes after warm-up, {where}; "
+    md += ["", f"Runtime: median of 200 (batch 1) or 20+ (batch 256) forward passes after warm-up, {where}, of each "
+           "model as shipped (with test-time mirroring where its config sets it: two passes of the network); "
            "SeS-GCN's paper reports 2.3 ms per forward pass (on its own hardware). Train time: wall clock "
            "of the training run, which shared the machine with one other training.", ""]
     actions = sorted({a for rid in main_ids if rid in results for a in results[rid]["report"].get("action", {})})
@@ -475,7 +528,7 @@ def main() -> int:
 
         for rid, (_, _, folder, shipped, _) in ROWS.items():
             if shipped and (RUNS / folder / "model.pt").exists():
-                print(f"shipped {rid} as {ship_model(RUNS / folder / 'model.pt', shipped)}")
+                print(f"shipped {rid} as {ship_model(RUNS / folder / 'model.pt', shipped, flip_test=flip_configured(rid))}")
     from posegraph.data.forecast import load_forecast
     from posegraph.evaluate import evaluate_forecast
     from posegraph.fileio import save_json, write_text
@@ -496,10 +549,21 @@ def main() -> int:
                 results[rid] = {**stored[rid], "label": label}
                 print(f"{rid:22s} kept from {stored_file.name} (no model file in {RUNS / folder})", flush=True)
             continue
+        pipe.flip_test = False  # the tables are single passes; mirroring is measured separately
         rep = evaluate_forecast(pipe, test, horizons_ms=HORIZONS_MS)
+        mirrored = None
+        if rid in MIRRORED:
+            val = load_forecast("train", validation="only").to_samples()
+            mirrored = {"val_plain": evaluate_forecast(pipe, val)["mpjpe_upto"]["1000"]}
+            pipe.flip_test = True
+            mirrored["val_mirrored"] = evaluate_forecast(pipe, val)["mpjpe_upto"]["1000"]
+            mirrored["report"] = evaluate_forecast(pipe, test, horizons_ms=HORIZONS_MS)
+            pipe.flip_test = flip_configured(rid)  # the runtime of the model as shipped
         r = {"label": label, "source": source, "params": pipe.num_parameters(), "report": rep,
              "best_val_mpjpe": meta.get("best_val_mpjpe"), "steps": meta.get("steps"),
              "train_wall_seconds": meta.get("train_wall_seconds", meta.get("train_wall_seconds_this_session"))}
+        if mirrored:
+            r["mirrored"] = mirrored
         sp = getattr(pipe.model, "sparsity", None)
         if sp is not None and getattr(pipe.model, "sparse", False):
             s = sp()

@@ -177,7 +177,8 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
           root: Optional[Path] = typer.Option(None, help="--benchmark h36m / h36m-forecast: the folder `posegraph data build` wrote (default: the data.path of a model trained on that benchmark)."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else."),
           out: Optional[Path] = typer.Option(None, help="Also write report.md and report.json here (must be empty unless --overwrite)."),
-          overwrite: bool = typer.Option(False, help="Write into a non-empty --out.")):
+          overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+          mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Test-time mirroring (also run the mirrored input and average) on or off; default: as the model file says (the shipped models: on). --no-mirror gives one pass, as the papers report.")):
     """Evaluate a model: per-source and per-action tables.
 
     Examples:
@@ -196,6 +197,8 @@ def eval_(checkpoint: str = typer.Option(..., help="Shipped model name (e.g. sem
     if out is not None:
         OutputDir(out, overwrite).check()  # refuse before the evaluation runs
     pipe = load_model_file(resolve_checkpoint(checkpoint))
+    if mirror is not None:
+        pipe.flip_test = mirror
     cfg = (getattr(pipe, "metadata", None) or {}).get("config") or {}
     trained_on = cfg.get("benchmark") if isinstance(cfg, dict) else None
     if benchmark is None and data is None and trained_on in ("h36m", "h36m-forecast"):

@@ -3,7 +3,8 @@
 A config has five sections: ``task`` ("lift" or "forecast"), ``benchmark`` (:data:`BENCHMARK_TASK`:
 "mocap-lift" or "mocap-forecast", the committed benchmarks; "h36m" or "h36m-forecast", a
 Human3.6M build that ``data.path`` names), ``model`` (a registered ``name``, its constructor ``kwargs``, and for a
-SeS-GCN student its ``teacher`` and ``threshold``), ``data`` (normalisation and augmentation)
+SeS-GCN student its ``teacher`` and ``threshold``; ``flip_test``: test-time mirroring, see
+:class:`posegraph.pipeline.Pipeline`), ``data`` (normalisation and augmentation)
 and ``train`` (steps, optimiser, schedule, devices). :data:`DEFAULTS` fills what a file leaves
 out.
 
@@ -326,6 +327,7 @@ class ModelSection(_Section):
     teacher: Annotated[Optional[str], BeforeValidator(_optional_path)] = None
     threshold: Annotated[float, _num(0.0, 1.0, hi_open=True)] = 0.03
     teacher_resolved: Bool = False
+    flip_test: Bool = False
 
 
 class DataSection(_Section):

@@ -6,12 +6,21 @@ forecasting) in the model's joint set and returns outputs in metres.
 
 Model files (``*.pt``) are a dict: ``format``/``format_version``, ``task``, ``model``
 (registry name and keyword arguments), ``skeleton``, ``state_dict`` (network and
-normalisation, no optimizer state), ``benchmark``, ``split``, ``library_version``,
-``metrics``, ``config``. They are written atomically.
+normalisation, no optimizer state), ``inference`` (``{"flip_test": bool}``; absent in files
+written before it: off), ``benchmark``, ``split``, ``library_version``, ``metrics``,
+``config``. They are written atomically.
+
+**Test-time mirroring** (``Pipeline.flip_test``): in evaluation mode the input is also run
+mirrored (left/right joints swapped, the first coordinate negated: the image's x about its
+centre for lifting, the lateral axis for forecasting: the mirror that ``data.flip`` trains on),
+the second output is mirrored back and the two are averaged. A mixture output becomes the
+mixture of both passes' kernels, each at half its weight (so ``pose``, its mean, is still the
+average of the two passes' means, and the hypotheses are both passes'). It costs a second pass.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +33,7 @@ from ._version import __version__
 from .errors import CheckpointError, PosegraphError, ShapeError
 from .fileio import atomic_path
 from .models import build_model, model_task, pose_of
+from .nn.mdn_head import select_highest
 from .nn.batch_norm import fold_batch_norms
 from .nn.graph_conv import freeze_inference_caches
 from .skeleton import Skeleton, get_skeleton
@@ -59,6 +69,32 @@ class Normalizer(nn.Module):
         return x * self.std + self.mean
 
 
+def mirror(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """Poses ``(..., J, D)`` mirrored: joints swapped by ``perm`` (left <-> right), the first
+    coordinate negated."""
+    t = t.index_select(-2, perm)
+    return torch.cat([-t[..., :1], t[..., 1:]], dim=-1)
+
+
+def merge_mirrored(out, mirrored, perm: torch.Tensor):
+    """Average an output with the output of the mirrored input (mirrored back here); see the
+    module docstring for mixtures. Other entries of a dict output are the first pass's."""
+    if not isinstance(out, dict):
+        return 0.5 * (out + mirror(mirrored, perm))
+    res = dict(out)
+    res["pose"] = 0.5 * (out["pose"] + mirror(mirrored["pose"], perm))
+    if "hypotheses" in out and "weights" in out:  # (B, M, J, 3) and (B, J, M)
+        hyp = torch.cat([out["hypotheses"], mirror(mirrored["hypotheses"], perm)], dim=1)
+        w = 0.5 * torch.cat([out["weights"], mirrored["weights"].index_select(1, perm)], dim=-1)
+        res.update(hypotheses=hyp, weights=w, pose_highest=select_highest(hyp, w))
+        if "sigma" in out:
+            res["sigma"] = torch.cat([out["sigma"], mirrored["sigma"].index_select(1, perm)], dim=-1)
+        if "log_weights" in out:
+            lw = torch.cat([out["log_weights"], mirrored["log_weights"].index_select(1, perm)], dim=-1)
+            res["log_weights"] = lw - math.log(2.0)
+    return res
+
+
 class Pipeline(nn.Module):
     """Normalise -> model -> de-normalise, for one task and joint set.
 
@@ -67,9 +103,12 @@ class Pipeline(nn.Module):
     ``(B, T_in, J, 3)`` -> ``(B, T_out, J, 3)``. Inputs may be numpy arrays, and in the 17-joint
     layout of ``posegraph data export`` (see :meth:`as_input`); outputs are tensors in the
     model's joint set.
+
+    ``flip_test``: also run the mirrored input and average (evaluation mode only; see the
+    module docstring). An attribute: set it on a loaded pipeline to switch it.
     """
 
-    def __init__(self, model_name: str, model_kwargs: dict | None = None):
+    def __init__(self, model_name: str, model_kwargs: dict | None = None, flip_test: bool = False):
         super().__init__()
         self.model_name = model_name
         self.model_kwargs = dict(model_kwargs or {})
@@ -80,6 +119,9 @@ class Pipeline(nn.Module):
         task = get_task(self.task)
         self.in_norm = Normalizer((J, task.input_coords))
         self.out_norm = Normalizer((J, task.output_coords))
+        self.flip_test = bool(flip_test)
+        self.register_buffer("flip_perm", torch.as_tensor(self.skeleton.flip_permutation, dtype=torch.long),
+                             persistent=False)
 
     def raw(self, x: torch.Tensor):
         """The model's output in normalised units (for the loss)."""
@@ -101,7 +143,10 @@ class Pipeline(nn.Module):
     def forward(self, x: torch.Tensor | np.ndarray):
         if not (torch.jit.is_tracing() or torch.compiler.is_compiling()):  # traced/compiled: model layout only
             x = self.as_input(x)
-        return self.denormalize(self.raw(x))
+        out = self.denormalize(self.raw(x))
+        if self.flip_test and not self.training:
+            out = merge_mirrored(out, self.denormalize(self.raw(mirror(x, self.flip_perm))), self.flip_perm)
+        return out
 
     def as_input(self, x) -> torch.Tensor:
         """``x`` as this pipeline's input tensor.
@@ -176,6 +221,7 @@ def save_model_file(path: str | os.PathLike, pipeline: Pipeline, *, config: dict
         "model": {"name": pipeline.model_name, "kwargs": pipeline.model_kwargs},
         "skeleton": pipeline.skeleton.to_dict(),
         "state_dict": state,
+        "inference": {"flip_test": bool(pipeline.flip_test)},
         "benchmark": benchmark,
         "split": split,
         "library_version": __version__,
@@ -232,6 +278,9 @@ def read_model_file(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path}: 'state_dict' must map names to tensors")
     if not isinstance(blob["skeleton"], dict):
         raise CheckpointError(f"{path}: 'skeleton' must be a dict, got {_short(blob['skeleton'])}")
+    inference = blob.get("inference", {})
+    if not isinstance(inference, dict) or not isinstance(inference.get("flip_test", False), bool):
+        raise CheckpointError(f"{path}: 'inference' must be {{'flip_test': bool}}, got {_short(inference)}")
     return blob
 
 
@@ -312,6 +361,7 @@ def load_model_file(path: str | os.PathLike, skeleton: str | Skeleton | None = N
         pipe.load_state_dict(state, strict=True)
     except RuntimeError as e:
         raise CheckpointError(f"{path}: weights do not fit model {name!r} ({' '.join(str(e).split())[:200]})") from None
+    pipe.flip_test = bool(blob.get("inference", {}).get("flip_test", False))
     pipe.metadata = {k: blob.get(k) for k in ("benchmark", "split", "library_version", "metrics", "config")}
     pipe.eval()
     return pipe.to(map_location)
@@ -348,13 +398,17 @@ def pretrained(name: str, map_location: str | torch.device = "cpu") -> Pipeline:
     return load_model_file(resolve_checkpoint(name), map_location=map_location)
 
 
-def ship_model(src: str | os.PathLike, name: str) -> Path:
+def ship_model(src: str | os.PathLike, name: str, flip_test: bool | None = None) -> Path:
     """Copy a trained model file into the package's pretrained models as ``name`` (weights only),
-    with its MPJPE on a fixed slice of the test split (:func:`posegraph.evaluate.shipped_check`)."""
+    with its MPJPE on a fixed slice of the test split (:func:`posegraph.evaluate.shipped_check`).
+    ``flip_test``: switch test-time mirroring on or off in the shipped file (``None``: as in
+    ``src``)."""
     from .evaluate import shipped_check
 
     blob = read_model_file(src)
     pipe = load_model_file(src)
+    if flip_test is not None:
+        pipe.flip_test = bool(flip_test)
     metrics = dict(blob.get("metrics") or {})
     metrics["shipped_check"] = shipped_check(pipe)  # re-checked by the tests (tests/test_shipped.py)
     dst = pretrained_dir() / f"{name}.pt"

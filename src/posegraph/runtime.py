@@ -110,6 +110,7 @@ def onnx_metadata(pipe, opset: int = DEFAULT_OPSET, names: list[str] | None = No
         "posegraph.normalization": "included (input standardisation and output de-standardisation are in the graph)",
         "posegraph.library_version": __version__,
         "posegraph.opset": str(int(opset)),
+        "posegraph.flip_test": "true" if getattr(pipe, "flip_test", False) else "false",
         "posegraph.torch_version": torch.__version__,
     }
     extra = getattr(pipe, "metadata", None) or {}

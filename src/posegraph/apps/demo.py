@@ -59,18 +59,25 @@ def run_demo(out: str | Path = "posegraph-demo", quick: bool = False) -> dict:
         {LIFT: lift_models, FORECAST: fc_models}[get_task(p)].append((name, p))
 
     rows, results = [], {}
+
+    def shown(name, p):  # * marks test-time mirroring (pipeline.Pipeline.flip_test)
+        return name + (" *" if getattr(p, "flip_test", False) else "")
+
     for name, p in lift_models:
         g, n = evaluate_lift(p, lift_test), evaluate_lift(p, lift_noisy)
         results[name] = {"gt": g, "noisy": n}
-        rows.append(f"| {name} | lift | {p.num_parameters():,} | {g['mpjpe']:.1f} | {g['p_mpjpe']:.1f} | {n['mpjpe']:.1f} | | |")
+        rows.append(f"| {shown(name, p)} | lift | {p.num_parameters():,} | {g['mpjpe']:.1f} | {g['p_mpjpe']:.1f} | {n['mpjpe']:.1f} | | |")
     for name, p in fc_models:
         r = evaluate_forecast(p, fc_test)
         results[name] = {"gt": r}
-        rows.append(f"| {name} | forecast | {p.num_parameters():,} | | | | {r['mpjpe_at']['400']:.1f} | {r['mpjpe_at']['1000']:.1f} |")
+        rows.append(f"| {shown(name, p)} | forecast | {p.num_parameters():,} | | | | {r['mpjpe_at']['400']:.1f} | {r['mpjpe_at']['1000']:.1f} |")
     table = "\n".join([
         f"posegraph demo: mocap-lift test ({len(lift_test)} samples), mocap-forecast test ({len(fc_test)} windows)", "",
         "| model | task | params | MPJPE gt (mm) | P-MPJPE gt (mm) | MPJPE noisy (mm) | MPJPE @400 ms | MPJPE @1000 ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|", *rows])
+        "|---|---|---:|---:|---:|---:|---:|---:|", *rows]
+        + (["", "* test-time mirroring: the prediction is averaged with that of the mirrored input "
+            "(`posegraph eval --no-mirror` gives one pass)."]
+           if any(getattr(p, "flip_test", False) for _, p in lift_models + fc_models) else []))
     print(table)
 
     # Lift one test take with the best lifting model and draw it.

@@ -41,7 +41,7 @@ class PoseModule(pl.LightningModule):
         self.save_hyperparameters({"config": config})
         self.config = config
         m = config["model"]
-        self.pipeline = Pipeline(m["name"], m.get("kwargs", {}))
+        self.pipeline = Pipeline(m["name"], m.get("kwargs", {}), flip_test=bool(m.get("flip_test", False)))
         self.task = self.pipeline.task
         self.task_spec = get_task(self.task)
         self.train_batches = None  # set by the runner (IndexBatches), to reseed per epoch
@@ -129,7 +129,8 @@ class PoseModule(pl.LightningModule):
         checkpoint["posegraph"] = {
             "format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, "task": self.task,
             "model": {"name": self.pipeline.model_name, "kwargs": self.pipeline.model_kwargs},
-            "skeleton": self.pipeline.skeleton.to_dict(), "benchmark": self.config.get("benchmark"),
+            "skeleton": self.pipeline.skeleton.to_dict(), "inference": {"flip_test": self.pipeline.flip_test},
+            "benchmark": self.config.get("benchmark"),
             "split": "train", "library_version": __version__, "config": self.config,
             "metrics": {k: float(v) for k, v in self.trainer.callback_metrics.items()} if self._trainer else {},
         }
