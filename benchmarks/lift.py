@@ -410,7 +410,7 @@ def render(results: dict, short: dict, short_fixed: dict | None = None, trials: 
                 md.append(_row(label, schedule[rid], mdn=True, cmd=f"`posegraph train --config {cfg} --out runs/long/{rid}`"))
         md.append("")
     md += mirroring(results, schedule)
-    md += findings(results, short, trials)
+    md += findings(results, short, trials, schedule)
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
     return "\n".join(md)
@@ -489,7 +489,7 @@ TRIAL_ORDERINGS = {"global-node": "global_node_trial_raw", "decoupled-wide": "de
 """Table 4's rows under the row ids of the orderings they test."""
 
 
-def findings(results: dict, short: dict, trials: dict | None = None) -> list[str]:
+def findings(results: dict, short: dict, trials: dict | None = None, schedule: dict | None = None) -> list[str]:
     """Which of the papers' orderings reproduce here (gt inputs), computed within each protocol."""
     out = ["## Do the papers' orderings reproduce?", "", "Computed from the rows, gt inputs, each comparison within one "
            "protocol (table 1: long protocol, current code; table 2: short protocol, old code; table 4: 1500-step "
@@ -503,6 +503,19 @@ def findings(results: dict, short: dict, trials: dict | None = None) -> list[str
                 seen.add(claim)
                 ea, eb = rows[a]["gt"]["mpjpe"], rows[b]["gt"]["mpjpe"]
                 out.append(f"- {claim}: {_verdict(ea, eb)} in {name} ({a} {ea:.1f} mm vs {b} {eb:.1f} mm).")
+    # table 1 rows whose schedules differ: compared again at one length where table 5 has it
+    halves = {base: (schedule or {})[rid] for rid, _, _, base in SCHEDULE if rid in (schedule or {})}
+    seen = set()
+    for a, b, claim in PAPER_ORDERINGS:
+        ra, rb = long_rows.get(a), long_rows.get(b)
+        if ra is None or rb is None or claim in seen or ra.get("steps") == rb.get("steps"):
+            continue
+        seen.add(claim)
+        for x, y, rx, ry in ((a, b, halves.get(a), rb), (a, b, ra, halves.get(b))):
+            if rx is not None and ry is not None and rx.get("steps") == ry.get("steps"):
+                ex, ey = rx["gt"]["mpjpe"], ry["gt"]["mpjpe"]
+                out.append(f"- {claim}, at one schedule length ({rx['steps']} steps, table 5 beside table 1): "
+                           f"{_verdict(ex, ey)} ({x} {ex:.1f} mm vs {y} {ey:.1f} mm).")
     g = results.get("graphmdn", {}).get("gt", {})
     if g.get("mpjpe_oracle") is not None:
         gain = 100 * (1 - g["mpjpe_oracle"] / g["mpjpe"])
