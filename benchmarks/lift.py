@@ -58,6 +58,8 @@ SCHEDULE = [
     ("semgcn_9000", "SemGCN, 9000 steps (shipped before)", "configs/lift/ablations/semgcn_9000.yaml", "semgcn"),
     ("graphmdn_9000", "GraphMDN, pose level, M=5, 9000 steps (shipped before)", "configs/lift/ablations/graphmdn_9000.yaml",
      "graphmdn"),
+    ("global_node_18000", "Global node + action classification K=100, 18000 steps (shipped before)",
+     "configs/lift/ablations/global_node_18000.yaml", "global-node"),
 ]
 SHORT = "lift_short_protocol.json"  # session 2's rows (short protocol, code before the init fix)
 SHORT_TABLES = {

@@ -51,7 +51,7 @@ SAVGOL_WINDOW = 15
 """Default Savitzky-Golay window (frames): chosen on the mocap-lift validation takes (see
 :data:`ROBUST_K`); 0.5 s at 30 fps."""
 SAVGOL_ORDER = 2
-ROBUST_K = 6.0
+ROBUST_K = 5.0
 """Default outlier threshold of the robust smoothing (robust standard deviations of the residuals;
 None: a plain linear smoother): chosen with the window on the mocap-lift validation takes
 (``benchmarks/video.py``: the lowest MPJPE among the settings that at least halve the
