@@ -50,3 +50,11 @@ GRAPH_LIFTERS = {architecture(m) for m in LIFTERS if m.graph}
 """Architectures held to the graph-lifter speed target."""
 SHIPPED_GRAPH_LIFTERS = [m.row for m in LIFTERS if m.graph and m.shipped]
 """Row ids of the shipped graph lifters, in table order."""
+
+
+def flip_configured(config: str) -> bool:
+    """Whether a config (a path relative to the repository) switches test-time mirroring on
+    (``model.flip_test``, after its ``base`` chain): how the row's model is shipped."""
+    from posegraph.config import load_config
+
+    return bool(load_config(REPO / config)["model"].get("flip_test"))

@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import catalogue  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
 RUNS = REPO / "runs"
@@ -343,9 +346,7 @@ MIRRORED = ("sts-gcn", "ses-gcn")
 
 def flip_configured(rid: str) -> bool:
     """Whether a row's config switches test-time mirroring on (``model.flip_test``)."""
-    from posegraph.config import load_config
-
-    return bool(ROWS[rid][1]) and bool(load_config(REPO / ROWS[rid][1])["model"].get("flip_test"))
+    return bool(ROWS[rid][1]) and catalogue.flip_configured(ROWS[rid][1])
 
 
 def mirroring(results: dict) -> list[str]:
@@ -539,6 +540,7 @@ def main() -> int:
     stored_file = OUT / "forecast.json"
     stored = json.loads(stored_file.read_text()) if stored_file.exists() else {}
     refs = reference_rows(test)
+    val = None
     for rid, (label, cfg, folder, shipped, _) in ROWS.items():
         if rid in refs:
             results[rid] = {"label": label, "source": "fitted here", **refs[rid]}
@@ -553,7 +555,8 @@ def main() -> int:
         rep = evaluate_forecast(pipe, test, horizons_ms=HORIZONS_MS)
         mirrored = None
         if rid in MIRRORED:
-            val = load_forecast("train", validation="only").to_samples()
+            if val is None:  # the validation windows, read once for every mirrored row
+                val = load_forecast("train", validation="only").to_samples()
             mirrored = {"val_plain": evaluate_forecast(pipe, val)["mpjpe_upto"]["1000"]}
             pipe.flip_test = True
             mirrored["val_mirrored"] = evaluate_forecast(pipe, val)["mpjpe_upto"]["1000"]

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catalogue import LIFTERS, SHIPPED_GRAPH_LIFTERS  # noqa: E402
+from catalogue import LIFTERS, SHIPPED_GRAPH_LIFTERS, flip_configured  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
@@ -416,13 +416,6 @@ def render(results: dict, short: dict, short_fixed: dict | None = None, trials: 
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
     return "\n".join(md)
-
-
-def flip_configured(cfg_path: str) -> bool:
-    """Whether a row's config switches test-time mirroring on (``model.flip_test``)."""
-    from posegraph.config import load_config
-
-    return bool(load_config(REPO / cfg_path)["model"].get("flip_test"))
 
 
 def mirroring(results: dict, schedule: dict | None = None) -> list[str]:

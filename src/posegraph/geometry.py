@@ -30,6 +30,7 @@ __all__ = [
     "mocap_lift_cameras",
     "random_cameras",
     "project_to_screen_torch",
+    "mirror",
     "procrustes_align",
     "look_at_rotation",
 ]
@@ -302,6 +303,18 @@ def random_cameras(n: int, center_xz, rng=None, radius=(4.0, 7.0), height=(1.0, 
 # ---------------------------------------------------------------------------------------
 # Torch projection (batched, device-agnostic)
 # ---------------------------------------------------------------------------------------
+
+
+def mirror(t, perm):
+    """Poses ``(..., J, D)`` (torch) mirrored: joints swapped by ``perm`` (a long tensor, left <->
+    right: :attr:`posegraph.skeleton.Skeleton.flip_permutation`), the first coordinate negated (the
+    image's x about its centre for 2D, the lateral axis for 3D). The one mirror of the library:
+    training's flips (:mod:`posegraph.train.augment`) and test-time mirroring
+    (:class:`posegraph.pipeline.Pipeline`) use it."""
+    import torch
+
+    t = t.index_select(-2, perm)
+    return torch.cat([-t[..., :1], t[..., 1:]], dim=-1)
 
 
 def project_to_screen_torch(X_world, R, t, f, c, w, h):

@@ -32,10 +32,11 @@ from torch import nn
 from ._version import __version__
 from .errors import CheckpointError, PosegraphError, ShapeError
 from .fileio import atomic_path
+from .geometry import mirror
 from .models import build_model, model_task, pose_of
-from .nn.mdn_head import select_highest
 from .nn.batch_norm import fold_batch_norms
 from .nn.graph_conv import freeze_inference_caches
+from .nn.mdn_head import select_highest
 from .skeleton import Skeleton, get_skeleton
 from .tasks import get_task
 
@@ -67,13 +68,6 @@ class Normalizer(nn.Module):
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.std + self.mean
-
-
-def mirror(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-    """Poses ``(..., J, D)`` mirrored: joints swapped by ``perm`` (left <-> right), the first
-    coordinate negated."""
-    t = t.index_select(-2, perm)
-    return torch.cat([-t[..., :1], t[..., 1:]], dim=-1)
 
 
 def merge_mirrored(out, mirrored, perm: torch.Tensor):

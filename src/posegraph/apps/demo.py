@@ -61,7 +61,7 @@ def run_demo(out: str | Path = "posegraph-demo", quick: bool = False) -> dict:
     rows, results = [], {}
 
     def shown(name, p):  # * marks test-time mirroring (pipeline.Pipeline.flip_test)
-        return name + (" *" if getattr(p, "flip_test", False) else "")
+        return name + (" *" if p.flip_test else "")
 
     for name, p in lift_models:
         g, n = evaluate_lift(p, lift_test), evaluate_lift(p, lift_noisy)
@@ -77,7 +77,7 @@ def run_demo(out: str | Path = "posegraph-demo", quick: bool = False) -> dict:
         "|---|---|---:|---:|---:|---:|---:|---:|", *rows]
         + (["", "* test-time mirroring: the prediction is averaged with that of the mirrored input "
             "(`posegraph eval --no-mirror` gives one pass)."]
-           if any(getattr(p, "flip_test", False) for _, p in lift_models + fc_models) else []))
+           if any(p.flip_test for _, p in lift_models + fc_models) else []))
     print(table)
 
     # Lift one test take with the best lifting model and draw it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..geometry import MOCAP_LIFT
+from ..geometry import MOCAP_LIFT, mirror
 
 __all__ = ["augment_lift", "augment_forecast"]
 
@@ -38,9 +38,7 @@ def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d
         y = torch.where(m, (xc - xc[:, :1]).to(y.dtype), y)
     if d.get("flip"):
         m = torch.rand(x.shape[0], device=x.device) < 0.5
-        sign = torch.ones(3, device=x.device)
-        sign[0] = -1
-        xf, yf = x[:, flip_perm] * sign[:2], y[:, flip_perm] * sign
+        xf, yf = mirror(x, flip_perm), mirror(y, flip_perm)
         x = torch.where(m[:, None, None], xf, x)
         y = torch.where(m[:, None, None], yf, y)
     if d.get("noise_px", 0):
@@ -80,10 +78,8 @@ def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | Non
         y = torch.einsum("bij,btvj->btvi", R, y)
     if d.get("flip"):
         m = (torch.rand(x.shape[0], device=x.device) < 0.5)[:, None, None, None]
-        sign = torch.ones(3, device=x.device, dtype=x.dtype)
-        sign[0] = -1
-        x = torch.where(m, x[:, :, flip_perm] * sign, x)
-        y = torch.where(m, y[:, :, flip_perm] * sign, y)
+        x = torch.where(m, mirror(x, flip_perm), x)
+        y = torch.where(m, mirror(y, flip_perm), y)
     return x, y
 
 

@@ -45,14 +45,12 @@ class PoseModule(pl.LightningModule):
         self.task = self.pipeline.task
         self.task_spec = get_task(self.task)
         self.train_batches = None  # set by the runner (IndexBatches), to reseed per epoch
-        flip = self.pipeline.skeleton.flip_permutation
-        self.register_buffer("flip_perm", torch.as_tensor(flip), persistent=False)
 
     # ------------------------------------------------------------------ augmentation
     def _augment(self, x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None = None):
         """The task's training augmentation (:mod:`posegraph.train.augment`) as the config's
         ``data`` section asks."""
-        return self.task_spec.augment(x, y, world, self.config["data"], self.flip_perm)
+        return self.task_spec.augment(x, y, world, self.config["data"], self.pipeline.flip_perm)
 
     # ------------------------------------------------------------------ steps
     def on_train_epoch_start(self):
