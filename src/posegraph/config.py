@@ -222,6 +222,17 @@ def _prob_or_bool(v):
     return v if isinstance(v, bool) else _num(0.0, 1.0).func(v)
 
 
+def _subjects(v):
+    if v is None:
+        return None
+    if isinstance(v, str) or not isinstance(v, (list, tuple)) or not v:
+        raise ValueError("must be a non-empty list of 'source/subject' names, e.g. [cmu/05, cmu/64]")
+    for s in v:
+        if not isinstance(s, str) or s.count("/") != 1 or "" in s.split("/"):
+            raise ValueError(f"{s!r} is not a 'source/subject' name (e.g. cmu/05)")
+    return list(v)
+
+
 def _devices(v):
     if isinstance(v, str) and v.strip().lower() == "auto":
         return "auto"
@@ -338,9 +349,16 @@ class DataSection(_Section):
     rotate: Bool = False
     speed: Annotated[float, _num(0.0, 0.9)] = 0.0
     scale: Annotated[float, _num(0.0, 0.5)] = 0.0
+    bone_scale: Annotated[float, _num(0.0, 0.5)] = 0.0
+    """Lifting: every bone times ``g * r`` (stature ``g ~ U(1-c, 1+c)``, proportions
+    ``r ~ U(1-c/2, 1+c/2)``), re-projected through the sample's camera
+    (:func:`posegraph.train.augment.rescale_bones`)."""
     noise_px: Annotated[float, _num(0.0, 1000.0)] = 0.0
     noise_prob: Probability = 1.0
     validation_fraction: Annotated[float, _num(0.0, 1.0, hi_open=True)] = 0.1
+    validation_subjects: Annotated[Optional[list[str]], BeforeValidator(_subjects)] = None
+    """People held out for validation (``source/subject``, e.g. ``cmu/05``) instead of 10% of
+    the takes: a person-disjoint validation split (:func:`posegraph.data.lift.validation_takes`)."""
     path: Annotated[Optional[str], BeforeValidator(_optional_path)] = None
 
 

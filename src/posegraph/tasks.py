@@ -113,7 +113,8 @@ class LiftTask(Task):
     def training_data(self, skeleton, data, path=None):
         from .train.data import lift_training_data
 
-        return lift_training_data(skeleton, path or data.get("path"), world=bool(data.get("random_cameras")))
+        return lift_training_data(skeleton, path or data.get("path"), world=bool(data.get("random_cameras")),
+                                  validation_subjects=data.get("validation_subjects"))
 
     def prepare_pipeline(self, pipe, train, data):
         from .models.contract import PoseModel
@@ -162,7 +163,8 @@ class ForecastTask(Task):
     def training_data(self, skeleton, data, path=None):
         from .train.data import forecast_training_data
 
-        return forecast_training_data(skeleton, path or data.get("path"), speed=float(data.get("speed") or 0.0))
+        return forecast_training_data(skeleton, path or data.get("path"), speed=float(data.get("speed") or 0.0),
+                                      validation_subjects=data.get("validation_subjects"))
 
     def test_samples(self, setting="gt", path=None):
         from .data.forecast import load_forecast

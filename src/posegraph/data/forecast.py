@@ -18,7 +18,7 @@ from ..errors import FormatError, PosegraphError
 from ..fileio import save_npz
 from ..io.npzfile import as_float32, float_array, read_npz, sample_labels
 from .build import Benchmark, load_benchmark_file
-from .lift import validation_mask
+from .lift import _no_subjects_for_h36m, validation_takes
 
 PAST = 10
 FUTURE = 25
@@ -127,20 +127,22 @@ def make_windows(bench: Benchmark, seq_mask: np.ndarray, stride: int, past: int 
 
 
 def load_forecast(split: str = "train", validation: str = "include", stride: int | None = None,
-                  path: str | os.PathLike | None = None) -> ForecastWindows:
-    """Windows of ``mocap-forecast`` (train: every start frame; test: every 10th)."""
+                  path: str | os.PathLike | None = None, validation_subjects=None) -> ForecastWindows:
+    """Windows of ``mocap-forecast`` (train: every start frame; test: every 10th);
+    ``validation_subjects``: see :func:`posegraph.data.lift.validation_takes`."""
     if path is not None:  # a Human3.6M build (posegraph data build h36m-forecast): the papers' splits
         from .h36m import is_h36m_file
         from .h36m_forecast import load_h36m_forecast
 
         if is_h36m_file(path, "h36m-forecast"):
+            _no_subjects_for_h36m(validation_subjects)
             return load_h36m_forecast(path, split, validation, stride=stride)
     if split not in ("train", "test"):
         raise PosegraphError(f"split must be 'train' or 'test', not {split!r}")
     bench = load_benchmark_file(path or "mocap_forecast")
     mask = bench.seq_split == split
     if split == "train" and validation != "include":
-        val = validation_mask(bench.seq_name)
+        val = validation_takes(bench, validation_subjects)
         mask &= val if validation == "only" else ~val
     if stride is None:
         stride = 1 if split == "train" and validation != "only" else TEST_STRIDE

@@ -97,6 +97,33 @@ def validation_mask(seq_names: np.ndarray, fraction: float = 0.1) -> np.ndarray:
     return (h < fraction)[inv]
 
 
+def validation_takes(bench, subjects=None) -> np.ndarray:
+    """Which takes of a ``mocap-*`` benchmark are validation takes (``(S,)`` bool; only the
+    training takes among them matter).
+
+    ``subjects`` None: whole takes chosen by a stable hash of their name
+    (:func:`validation_mask`, 10%), so the validation people are also training people.
+    Otherwise ``["source/subject", ...]`` (e.g. ``["cmu/05", "cmu/64"]``): every training take of
+    those people, none of whose takes is then trained on: a person-disjoint validation split,
+    which, like the test split, measures how a model does on people it has not seen."""
+    if not subjects:
+        return validation_mask(bench.seq_name)
+    src, sub = np.asarray(bench.seq_source).astype(str), np.asarray(bench.seq_subject).astype(str)
+    train = np.asarray(bench.seq_split) == "train"
+    known = sorted({f"{a}/{b}" for a, b in zip(src[train], sub[train])})
+    mask = np.zeros(len(src), dtype=bool)
+    for spec in subjects:
+        a, _, b = str(spec).partition("/")
+        hit = (src == a) & (sub == b) & train
+        if not hit.any():
+            raise PosegraphError(f"data.validation_subjects: {spec!r} is no person of the training split "
+                                 f"(source/subject, one of: {', '.join(known)})")
+        mask |= hit
+    if (train & ~mask).sum() == 0:
+        raise PosegraphError("data.validation_subjects: every training person is held out; nothing is left to train on")
+    return mask
+
+
 def project_benchmark(bench: Benchmark, seq_mask: np.ndarray | None = None) -> LiftSamples:
     """Project the takes of a ``mocap_lift`` benchmark through their 4 cameras."""
     p2d, p3d, labels = [], [], {k: [] for k in ("source", "subject", "action", "seq", "cam", "frame")}
@@ -132,7 +159,7 @@ def add_noise(samples: LiftSamples, sigma_px: float = NOISE_SIGMA_PX, seed: int 
 
 
 def load_lift(split: str = "train", setting: str = "gt", validation: str = "include",
-              path: str | os.PathLike | None = None) -> LiftSamples:
+              path: str | os.PathLike | None = None, validation_subjects=None) -> LiftSamples:
     """Samples of ``mocap-lift``.
 
     Args:
@@ -141,11 +168,14 @@ def load_lift(split: str = "train", setting: str = "gt", validation: str = "incl
         validation: for the train split, ``include`` (all takes), ``exclude`` (the training
             part only) or ``only`` (the held-out validation takes).
         path: a benchmark file other than the committed one.
+        validation_subjects: hold out these people (``source/subject``) for validation instead
+            of 10% of the takes (:func:`validation_takes`).
     """
     if path is not None:  # a Human3.6M build (posegraph data build h36m) has its own cameras and 2D
         from .h36m import is_h36m_file, load_h36m_lift
 
         if is_h36m_file(path):
+            _no_subjects_for_h36m(validation_subjects)
             return load_h36m_lift(path, split, setting, validation)
     if split not in ("train", "test"):
         raise PosegraphError(f"split must be 'train' or 'test', not {split!r}")
@@ -154,7 +184,13 @@ def load_lift(split: str = "train", setting: str = "gt", validation: str = "incl
     bench = load_benchmark_file(path or "mocap_lift")
     mask = bench.seq_split == split
     if split == "train" and validation != "include":
-        val = validation_mask(bench.seq_name)
+        val = validation_takes(bench, validation_subjects)
         mask &= val if validation == "only" else ~val
     samples = project_benchmark(bench, mask)
     return add_noise(samples) if setting == "noisy" else samples
+
+
+def _no_subjects_for_h36m(subjects) -> None:
+    if subjects:
+        raise PosegraphError("data.validation_subjects is for the mocap-* benchmarks; a Human3.6M build "
+                             "keeps the papers' subject splits")

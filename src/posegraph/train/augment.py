@@ -14,14 +14,18 @@ from ..geometry import MOCAP_LIFT, mirror
 __all__ = ["augment_lift", "augment_forecast"]
 
 
-def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor):
+def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor,
+                 parents=None):
     """Lifting augmentation of 2D ``x`` (B, J, 2) and 3D ``y`` (B, J, 3): random virtual
-    cameras, left/right flips, 2D noise (``d`` is the config's ``data`` section).
+    cameras, other people's proportions, left/right flips, 2D noise (``d`` is the config's
+    ``data`` section; ``parents`` the skeleton's parent table, for ``data.bone_scale``).
 
     ``data.random_cameras`` (a probability): re-render a sample from its world pose ``world``
     through a random camera (azimuth U(0, 360 deg), height U(1.0, 2.2) m, distance U(4, 7) m from
     the pelvis, looking at the pelvis at 1 m; the benchmark's intrinsics,
-    :data:`posegraph.geometry.MOCAP_LIFT`). ``data.flip``: mirror half the samples (x -> -x in 2D
+    :data:`posegraph.geometry.MOCAP_LIFT`). ``data.bone_scale`` (c > 0): every sample becomes a
+    person of other proportions making the same movement, seen by the same camera (see
+    :func:`rescale_bones`). ``data.flip``: mirror half the samples (x -> -x in 2D
     and 3D, left/right joints swapped). ``data.noise_px``: Gaussian noise on the 2D, in pixels of
     the benchmark's image width, on a share ``data.noise_prob`` (default 1) of the samples.
     """
@@ -36,6 +40,11 @@ def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d
         m = (torch.rand(x.shape[0], device=x.device) < p)[:, None, None]
         x = torch.where(m, xy.to(x.dtype), x)
         y = torch.where(m, (xc - xc[:, :1]).to(y.dtype), y)
+    c = float(d.get("bone_scale") or 0.0)
+    if c > 0:
+        if parents is None:
+            raise ValueError("data.bone_scale needs the skeleton's parents")
+        x, y = rescale_bones(x, y, c, parents, flip_perm)
     if d.get("flip"):
         m = torch.rand(x.shape[0], device=x.device) < 0.5
         xf, yf = mirror(x, flip_perm), mirror(y, flip_perm)
@@ -50,7 +59,82 @@ def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d
     return x, y
 
 
-def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor):
+def camera_root(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The root's camera-frame position ``t`` (B, 3) that projects the root-relative 3D ``y``
+    (B, J, 3) onto its normalised 2D ``x`` (B, J, 2) through the benchmark's intrinsics
+    (:data:`~posegraph.geometry.MOCAP_LIFT`, no distortion).
+
+    With ``(u_j, v_j)`` the 2D in focal units (pixels minus the principal point, over the focal
+    length), ``u_j = (X_j + t_x) / (Z_j + t_z)`` is linear in ``t``:
+    ``t_x - u_j t_z = u_j Z_j - X_j`` (and the same in ``y``); ``t`` is the least-squares
+    solution over the joints (exact for exact 2D)."""
+    cam = MOCAP_LIFT
+    w, h, f = float(cam["width"]), float(cam["height"]), float(cam["focal"])
+    dt = torch.float64
+    px = (x.to(dt) + torch.tensor([1.0, h / w], dtype=dt, device=x.device)) * (w / 2.0)
+    uv = (px - torch.tensor([w / 2.0, h / 2.0], dtype=dt, device=x.device)) / f  # (B, J, 2)
+    Y = y.to(dt)
+    B, J = x.shape[:2]
+    A = torch.zeros(B, J, 2, 3, dtype=dt, device=x.device)
+    A[:, :, 0, 0] = 1.0
+    A[:, :, 1, 1] = 1.0
+    A[:, :, :, 2] = -uv
+    b = uv * Y[:, :, 2:3] - Y[:, :, :2]  # (B, J, 2)
+    A, b = A.reshape(B, 2 * J, 3), b.reshape(B, 2 * J, 1)
+    t = torch.linalg.solve(A.transpose(1, 2) @ A, A.transpose(1, 2) @ b)  # normal equations, 3x3
+    return t[..., 0]
+
+
+def rescale_bones(x: torch.Tensor, y: torch.Tensor, c: float, parents, flip_perm: torch.Tensor):
+    """The same movement by a person of other proportions, seen by the same camera.
+
+    Every bone (joint minus its parent, root-relative 3D ``y``) is multiplied by
+    ``g * r_k``: ``g ~ U(1 - c, 1 + c)`` per sample (stature), ``r_k ~ U(1 - c/2, 1 + c/2)``
+    per bone, the same for a left bone and its right twin (proportions). The joints are
+    rebuilt from the root along the skeleton, put back at the root position the 2D was seen
+    at (:func:`camera_root`) and projected again, so ``x`` stays the exact view of the new ``y``
+    (2D noise is added afterwards). Returns ``(x, y)``."""
+    B, J = y.shape[:2]
+    par = [int(p) for p in parents]
+    if len(par) != J:
+        raise ValueError(f"parents has {len(par)} joints, the poses {J}")
+    t = camera_root(x, y)
+    g = (1 - c) + 2 * c * torch.rand(B, 1, device=y.device, dtype=y.dtype)
+    r = (1 - c / 2) + c * torch.rand(B, J, device=y.device, dtype=y.dtype)
+    twin = torch.minimum(torch.arange(J, device=y.device), flip_perm.to(y.device))
+    factor = (g * r[:, twin])[..., None]
+    new = [None] * J
+    for k in _topological(par):
+        new[k] = y[:, k] if par[k] < 0 else new[par[k]] + (y[:, k] - y[:, par[k]]) * factor[:, k]
+    y2 = torch.stack(new, dim=1)
+    from ..geometry import project_to_screen_torch
+
+    cam = MOCAP_LIFT
+    eye = torch.eye(3, dtype=torch.float64, device=y.device).expand(B, 3, 3)
+    xy, _ = project_to_screen_torch(y2.to(torch.float64), eye, t, float(cam["focal"]),
+                                    torch.tensor([cam["width"] / 2, cam["height"] / 2], dtype=torch.float64),
+                                    float(cam["width"]), float(cam["height"]))
+    return xy.to(x.dtype), y2
+
+
+def _topological(parents: list[int]) -> list[int]:
+    order, seen = [], set()
+
+    def visit(k):
+        if k in seen:
+            return
+        if parents[k] >= 0:
+            visit(parents[k])
+        seen.add(k)
+        order.append(k)
+
+    for k in range(len(parents)):
+        visit(k)
+    return order
+
+
+def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor,
+                     parents=None):
     """Forecasting augmentation of past ``x`` (B, T_in, J, 3) and future ``y`` (B, T_out, J, 3),
     the same transform for both: ``data.rotate`` turns a window about the vertical (+y) axis
     by an angle drawn from U(0, 360 deg); ``data.flip`` mirrors half the windows (x -> -x,

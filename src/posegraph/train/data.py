@@ -163,22 +163,25 @@ def benchmark_data_path(cfg: dict):
     return path
 
 
-def lift_training_data(skeleton: Skeleton, path=None, world: bool = False) -> tuple[LiftTensors, LiftTensors]:
-    """(train, validation) of ``mocap-lift``: validation = whole held-out training takes.
+def lift_training_data(skeleton: Skeleton, path=None, world: bool = False,
+                       validation_subjects=None) -> tuple[LiftTensors, LiftTensors]:
+    """(train, validation) of ``mocap-lift``: validation = whole held-out training takes (or
+    the takes of the people ``validation_subjects`` names: ``data.validation_subjects``).
 
     ``world``: training batches also carry each sample's world pose (random-camera augmentation).
     """
-    tr = load_lift("train", "gt", validation="exclude", path=path)
-    va = load_lift("train", "gt", validation="only", path=path)
+    tr = load_lift("train", "gt", validation="exclude", path=path, validation_subjects=validation_subjects)
+    va = load_lift("train", "gt", validation="only", path=path, validation_subjects=validation_subjects)
     extra = _world_frames(tr, path) if world else (None, None)
     return LiftTensors(tr.p2d, tr.p3d, skeleton, *extra), LiftTensors(va.p2d, va.p3d, skeleton)
 
 
-def forecast_training_data(skeleton: Skeleton, path=None, speed: float = 0.0) -> tuple[ForecastTensors, ForecastTensors]:
+def forecast_training_data(skeleton: Skeleton, path=None, speed: float = 0.0,
+                           validation_subjects=None) -> tuple[ForecastTensors, ForecastTensors]:
     """(train, validation) windows; ``speed`` > 0: training batches carry what the playback-speed
     augmentation needs (:class:`ForecastTensors`)."""
-    tr = load_forecast("train", validation="exclude", path=path)
-    va = load_forecast("train", validation="only", path=path)
+    tr = load_forecast("train", validation="exclude", path=path, validation_subjects=validation_subjects)
+    va = load_forecast("train", validation="only", path=path, validation_subjects=validation_subjects)
     ends = tr.bench.seq_offsets[tr.seq_index + 1] if speed else None
     return (ForecastTensors(tr.positions, tr.starts, tr.past, tr.future, skeleton, ends=ends, speed=speed),
             ForecastTensors(va.positions, va.starts, va.past, va.future, skeleton))

@@ -50,7 +50,8 @@ class PoseModule(pl.LightningModule):
     def _augment(self, x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None = None):
         """The task's training augmentation (:mod:`posegraph.train.augment`) as the config's
         ``data`` section asks."""
-        return self.task_spec.augment(x, y, world, self.config["data"], self.pipeline.flip_perm)
+        return self.task_spec.augment(x, y, world, self.config["data"], self.pipeline.flip_perm,
+                                      parents=self.pipeline.skeleton.parents)
 
     # ------------------------------------------------------------------ steps
     def on_train_epoch_start(self):
