@@ -132,3 +132,65 @@ def test_forecast_scale_scales_each_window_about_the_pelvis():
         assert torch.allclose(ratios, ratios[0].expand_as(ratios), atol=1e-4)  # one factor per window
         assert torch.allclose(y[i], b["y"][i] * ratios[0], atol=1e-5)  # the future scaled alike
     assert 0.9 - 1e-6 <= float(f.min()) and float(f.max()) <= 1.1 + 1e-6 and float(f.std()) > 0.01
+
+
+# ---------------------------------------------------------------------------------------
+# other people's proportions (data.bone_scale)
+
+def _test_batch(n=256):
+    from posegraph.data.lift import load_lift
+    from posegraph.skeleton import H36M17
+
+    te = load_lift("test", "gt")
+    j = [H36M17.joints.index(name) for name in H36M16.joints]
+    idx = np.linspace(0, len(te) - 1, n).astype(int)
+    return torch.tensor(te.p2d[idx][:, j]), torch.tensor(te.p3d[idx][:, j])
+
+
+def test_camera_root_puts_the_pose_back_where_the_camera_saw_it():
+    from posegraph.geometry import MOCAP_LIFT, project_to_screen_torch
+    from posegraph.train.augment import camera_root
+
+    x, y = _test_batch()
+    t = camera_root(x, y)
+    assert (t[:, 2] > 3.0).all()  # in front of the camera, metres away
+    eye = torch.eye(3, dtype=torch.float64).expand(len(x), 3, 3)
+    xy, _ = project_to_screen_torch(y.double(), eye, t, MOCAP_LIFT["focal"], torch.tensor([500.0, 500.0]), 1000.0, 1000.0)
+    assert (xy - x.double()).abs().max() * 500 < 0.01  # under 1/100 pixel
+
+
+def test_bone_scale_makes_a_person_of_other_proportions_seen_by_the_same_camera():
+    from posegraph.pipeline import Pipeline
+    from posegraph.train.augment import camera_root, rescale_bones
+
+    x, y = _test_batch()
+    perm = Pipeline("semgcn", {"skeleton": "h36m16"}).flip_perm
+    x0, y0 = rescale_bones(x, y, 0.0, H36M16.parents, perm)  # no change: the exact round trip
+    assert torch.allclose(x0, x, atol=1e-6) and torch.allclose(y0, y, atol=1e-6)
+    torch.manual_seed(0)
+    x1, y1 = rescale_bones(x, y, 0.1, H36M16.parents, perm)
+    ratio = _bones(y1.double().numpy()) / _bones(y.double().numpy())
+    assert ratio.min() >= 0.9 * 0.95 - 1e-6 and ratio.max() <= 1.1 * 1.05 + 1e-6
+    assert ratio.std(axis=0).mean() > 0.03  # people differ
+    # a left bone and its right twin change alike (the flip permutation pairs the joints)
+    for q, c in H36M16.edges:
+        twin = int(perm[c])
+        if twin != c:
+            k, k2 = H36M16.edges.index((q, c)), [e[1] for e in H36M16.edges].index(twin)
+            assert np.allclose(ratio[:, k], ratio[:, k2], atol=1e-5)
+    assert y1[:, 0].abs().max() == 0  # still pelvis-relative
+    # the 2D is the exact view of the new pose from the old root position
+    assert torch.allclose(camera_root(x1, y1), camera_root(x, y), atol=1e-4)
+    assert ((x1 - x).abs() * 500).mean() > 0.5  # and it moved by pixels, not nothing
+
+
+def test_bone_scale_in_training_augmentation():
+    cfg = load_config("configs/lift/semgcn.yaml", ["data.bone_scale=0.1", "data.flip=false", "data.noise_px=0"])
+    m = PoseModule(cfg)
+    x, y = _test_batch(64)
+    torch.manual_seed(1)
+    xa, ya = m._augment(x, y)
+    assert not torch.allclose(ya, y) and not torch.allclose(xa, x)
+    plain = PoseModule(load_config("configs/lift/semgcn.yaml", ["data.flip=false", "data.noise_px=0"]))
+    xb, yb = plain._augment(x, y)
+    assert torch.equal(xb, x) and torch.equal(yb, y)
