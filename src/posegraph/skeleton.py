@@ -26,6 +26,7 @@ from .errors import PosegraphError, ShapeError
 
 __all__ = [
     "Skeleton",
+    "topological_order",
     "KeypointLayout",
     "H36M17",
     "H36M16",
@@ -346,3 +347,21 @@ def map_keypoints(keypoints: np.ndarray, layout: str | KeypointLayout,
         big = np.where(used, c[..., None, :], np.inf)
         conf = big.min(-1)
     return out, conf
+
+
+def topological_order(parents) -> list[int]:
+    """Joint indices with every parent before its children (``parents``: ``-1`` for the root)."""
+    parents = [int(p) for p in parents]
+    order, seen = [], set()
+
+    def visit(j):
+        if j in seen:
+            return
+        if parents[j] >= 0:
+            visit(parents[j])
+        seen.add(j)
+        order.append(j)
+
+    for j in range(len(parents)):
+        visit(j)
+    return order

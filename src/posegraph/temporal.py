@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import PosegraphError, ShapeError
+from .skeleton import topological_order
 
 __all__ = ["SMOOTHERS", "segments", "split_tracks", "interpolate_gaps", "smooth_segments",
            "robust_bone_lengths", "apply_bone_lengths", "solve_root", "accel_error",
@@ -222,23 +223,6 @@ def robust_bone_lengths(pose: np.ndarray, parents, valid: np.ndarray | None = No
     return L
 
 
-def _topological(parents) -> list[int]:
-    parents = list(parents)
-    order, seen = [], set()
-
-    def visit(j):
-        if j in seen:
-            return
-        if parents[j] >= 0:
-            visit(parents[j])
-        seen.add(j)
-        order.append(j)
-
-    for j in range(len(parents)):
-        visit(j)
-    return order
-
-
 def apply_bone_lengths(pose: np.ndarray, parents, lengths: np.ndarray) -> np.ndarray:
     """Re-scale every bone of every frame of ``pose`` ``(..., J, 3)`` to ``lengths`` ``(J,)``
     along its predicted direction, root outwards (the root stays where it is).
@@ -248,7 +232,7 @@ def apply_bone_lengths(pose: np.ndarray, parents, lengths: np.ndarray) -> np.nda
     """
     pose = np.asarray(pose, dtype=np.float64)
     out = pose.copy()
-    for j in _topological(parents):
+    for j in topological_order(parents):
         q = parents[j]
         if q < 0:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..geometry import MOCAP_LIFT, mirror
+from ..skeleton import topological_order
 
 __all__ = ["augment_lift", "augment_forecast"]
 
@@ -104,7 +105,7 @@ def rescale_bones(x: torch.Tensor, y: torch.Tensor, c: float, parents, flip_perm
     twin = torch.minimum(torch.arange(J, device=y.device), flip_perm.to(y.device))
     factor = (g * r[:, twin])[..., None]
     new = [None] * J
-    for k in _topological(par):
+    for k in topological_order(par):
         new[k] = y[:, k] if par[k] < 0 else new[par[k]] + (y[:, k] - y[:, par[k]]) * factor[:, k]
     y2 = torch.stack(new, dim=1)
     from ..geometry import project_to_screen_torch
@@ -115,22 +116,6 @@ def rescale_bones(x: torch.Tensor, y: torch.Tensor, c: float, parents, flip_perm
                                     torch.tensor([cam["width"] / 2, cam["height"] / 2], dtype=torch.float64),
                                     float(cam["width"]), float(cam["height"]))
     return xy.to(x.dtype), y2
-
-
-def _topological(parents: list[int]) -> list[int]:
-    order, seen = [], set()
-
-    def visit(k):
-        if k in seen:
-            return
-        if parents[k] >= 0:
-            visit(parents[k])
-        seen.add(k)
-        order.append(k)
-
-    for k in range(len(parents)):
-        visit(k)
-    return order
 
 
 def augment_forecast(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d: dict, flip_perm: torch.Tensor,
