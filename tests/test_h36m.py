@@ -458,3 +458,10 @@ def test_bad_input_is_one_line(lift_files, tmp_path, capsys):
     one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "h36m", "--root", str(tmp_path / "nothing"),
                    names=("nothing",))
     one_line_error("eval", "--checkpoint", "semgcn", "--benchmark", "h36m", names=("--root",))
+
+
+def test_person_validation_is_for_the_mocap_benchmarks(lift_build):
+    from posegraph.errors import PosegraphError
+
+    with pytest.raises(PosegraphError, match="data.validation_subjects is for the mocap-\\* benchmarks"):
+        load_lift("train", "gt", validation="only", path=lift_build / "h36m_lift.npz", validation_subjects=["S1/S1"])
