@@ -67,11 +67,16 @@ PERSON = [
     ("pv/semgcn_9000", "SemGCN, 9000 steps", "configs/lift/person_val/semgcn_9000.yaml"),
     ("pv/semgcn_bone_9000", "SemGCN, 9000 steps, other people's proportions (bone_scale 0.1)",
      "configs/lift/person_val/semgcn_bone_9000.yaml"),
+    ("pv/semgcn_bone_18000", "SemGCN, 18000 steps, other people's proportions (bone_scale 0.1)",
+     "configs/lift/person_val/semgcn_bone_18000.yaml"),
+    ("pv/global_node_bone_18000", "Global node + action classification K=100, 18000 steps, other people's proportions "
+     "(bone_scale 0.1)", "configs/lift/person_val/global_node_bone_18000.yaml"),
 ]
 PERSON_RUNS = REPO / "runs"  # row ids are pv/<name>
 # (what, row with it, row without it): the choices table 7 makes on its held-out people
 PERSON_CHOICES = [
     ("other people's proportions (bone_scale 0.1), 9000 steps", "pv/semgcn_bone_9000", "pv/semgcn_9000"),
+    ("18000 steps instead of 9000 (SemGCN, bone_scale 0.1)", "pv/semgcn_bone_18000", "pv/semgcn_bone_9000"),
 ]
 SHORT = "lift_short_protocol.json"  # session 2's rows (short protocol, code before the init fix)
 SHORT_TABLES = {
