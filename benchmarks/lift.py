@@ -161,12 +161,14 @@ def evaluate_run(model_file: Path, run: Path, source: str | None = None, mirrore
     pipe = load_model_file(model_file)
     pipe.flip_test = False
     source = source or str(model_file.relative_to(REPO))
-    meta = read_model_file(model_file).get("metrics", {})
+    info = read_model_file(model_file)
+    config = info.get("config") or {}
+    meta = info.get("metrics", {})
     res = {"source": source, "params": pipe.num_parameters()}
     for s in ("gt", "noisy"):
         res[s] = evaluate_lift(pipe, _cache(s, load_lift))
     if mirrored:  # on the row's own validation split (data.validation_subjects: held-out people)
-        people = ((read_model_file(model_file).get("config") or {}).get("data") or {}).get("validation_subjects")
+        people = (config.get("data") or {}).get("validation_subjects")
         val = _cache("val" + ("" if not people else ":" + ",".join(people)),
                      lambda *_: load_lift("train", "gt", validation="only", validation_subjects=people))
         m = {"val_plain": evaluate_lift(pipe, val)["mpjpe"]}
@@ -185,7 +187,7 @@ def evaluate_run(model_file: Path, run: Path, source: str | None = None, mirrore
     res["best_val_mpjpe"] = meta.get("best_val_mpjpe")
     res["val_curve"] = _val_curve(run)
     res["test_curve"] = _test_curve(run)
-    res["config"] = read_model_file(model_file).get("config") or {}
+    res["config"] = config
     return res
 
 
@@ -357,20 +359,16 @@ def person_table(person: dict) -> list[str]:
         md.append(f"| {label} | {fmt(m.get('val_plain'))} | {fmt(m.get('val_mirrored'))} | "
                   f"{fmt((m.get('gt') or {}).get('mpjpe'))} | {fmt((m.get('noisy') or {}).get('mpjpe'))} | {when} |")
     md.append("")
+    cfgs = {rid: cfg for rid, _, cfg in PERSON}
     for what, a, b in PERSON_CHOICES:
         if a in person and b in person:
-            va, vb = (_val_as_run(person[x]) for x in (a, b))
-            ta, tb = ((person[x].get("mirrored") or {}).get("gt", person[x]["gt"])["mpjpe"] for x in (a, b))
+            # training validates as the model runs (mirrored where its config says so)
+            va, vb = (person[x]["best_val_mpjpe"] for x in (a, b))
+            ta, tb = (as_shipped(person[x], cfgs[x]) for x in (a, b))
             md.append(f"- {what}: validation (held-out people, as run) {va:.1f} mm with it against {vb:.1f} without, so "
                       f"{'it is kept' if va < vb else 'it is not kept'}; test (reported only) {ta:.1f} against {tb:.1f}.")
     return md + [""]
 
-
-def _val_as_run(r: dict) -> float:
-    """A row's validation MPJPE as posegraph runs it (mirrored where measured so), else its best."""
-    m = r.get("mirrored") or {}
-    cfg = (r.get("config") or {}).get("model") or {}
-    return m["val_mirrored"] if m.get("val_mirrored") is not None and cfg.get("flip_test") else r["best_val_mpjpe"]
 
 
 def render(results: dict, short: dict, short_fixed: dict | None = None, trials: dict | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..geometry import MOCAP_LIFT, mirror
+from ..geometry import MOCAP_LIFT, mirror, project_to_screen_torch
 from ..skeleton import topological_order
 
 __all__ = ["augment_lift", "augment_forecast"]
@@ -33,7 +33,7 @@ def augment_lift(x: torch.Tensor, y: torch.Tensor, world: torch.Tensor | None, d
     cam = MOCAP_LIFT
     p = float(d.get("random_cameras") or 0.0)
     if p > 0 and world is not None:
-        from ..geometry import project_to_screen_torch, random_look_at_torch
+        from ..geometry import random_look_at_torch
 
         R, t = random_look_at_torch(world[:, 0, [0, 2]])
         xy, xc = project_to_screen_torch(world, R, t, float(cam["focal"]), (cam["width"] / 2, cam["height"] / 2),
@@ -65,15 +65,13 @@ def camera_root(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     (B, J, 3) onto its normalised 2D ``x`` (B, J, 2) through the benchmark's intrinsics
     (:data:`~posegraph.geometry.MOCAP_LIFT`, no distortion).
 
-    With ``(u_j, v_j)`` the 2D in focal units (pixels minus the principal point, over the focal
-    length), ``u_j = (X_j + t_x) / (Z_j + t_z)`` is linear in ``t``:
+    With ``(u_j, v_j)`` the 2D in focal units (pixels minus the principal point at the image
+    centre, over the focal length: normalised screen units times ``w / 2 f``), ``u_j = (X_j + t_x) / (Z_j + t_z)`` is linear in ``t``:
     ``t_x - u_j t_z = u_j Z_j - X_j`` (and the same in ``y``); ``t`` is the least-squares
     solution over the joints (exact for exact 2D)."""
     cam = MOCAP_LIFT
-    w, h, f = float(cam["width"]), float(cam["height"]), float(cam["focal"])
     dt = torch.float64
-    px = (x.to(dt) + torch.tensor([1.0, h / w], dtype=dt, device=x.device)) * (w / 2.0)
-    uv = (px - torch.tensor([w / 2.0, h / 2.0], dtype=dt, device=x.device)) / f  # (B, J, 2)
+    uv = x.to(dt) * (float(cam["width"]) / (2.0 * float(cam["focal"])))  # (B, J, 2)
     Y = y.to(dt)
     B, J = x.shape[:2]
     A = torch.zeros(B, J, 2, 3, dtype=dt, device=x.device)
@@ -108,8 +106,6 @@ def rescale_bones(x: torch.Tensor, y: torch.Tensor, c: float, parents, flip_perm
     for k in topological_order(par):
         new[k] = y[:, k] if par[k] < 0 else new[par[k]] + (y[:, k] - y[:, par[k]]) * factor[:, k]
     y2 = torch.stack(new, dim=1)
-    from ..geometry import project_to_screen_torch
-
     cam = MOCAP_LIFT
     eye = torch.eye(3, dtype=torch.float64, device=y.device).expand(B, 3, 3)
     xy, _ = project_to_screen_torch(y2.to(torch.float64), eye, t, float(cam["focal"]),
