@@ -94,7 +94,7 @@ def main() -> int:
     ap.add_argument("--rows", required=True, help="comma-separated ROW=CONFIG (the run lands in runs/ROW)")
     ap.add_argument("--budget", type=float, required=True, help="seconds from now by which every row must be done")
     ap.add_argument("--steps", default="18000,12000,9000,6000,3000", help="schedule lengths to choose from, longest first")
-    ap.add_argument("--calib-steps", type=int, default=500)
+    ap.add_argument("--calib-steps", type=int, default=500, help="0: no calibration (train at the first of --steps)")
     ap.add_argument("--startup", type=float, default=45.0, help="seconds a process needs before its first step and "
                                                                "after its last (imports, K-means, final evaluation)")
     ap.add_argument("--margin", type=float, default=0.85, help="fraction of the measured rate to plan with")
@@ -109,6 +109,10 @@ def main() -> int:
     runs = REPO / a.runs
     logs = runs / "device_logs"
     logs.mkdir(parents=True, exist_ok=True)
+    if a.calib_steps <= 0:  # rates already known: the first length asked for, no calibration
+        steps = int(a.steps.split(",")[0])
+        print(f"no calibration: {len(rows)} rows x {steps} steps at once", flush=True)
+        return finish(a, rows, runs, logs, env, t_end, steps)
     calib = runs / "device_calib"
     half = a.calib_steps // 2
     print(f"calibration: {len(rows)} rows x {a.calib_steps} steps at once", flush=True)
@@ -129,6 +133,11 @@ def main() -> int:
           f"-> {steps} steps", flush=True)
     if steps is None:
         return 1
+    return finish(a, ok, runs, logs, env, t_end, steps)
+
+
+def finish(a, ok: dict, runs: Path, logs: Path, env: dict, t_end: float, steps: int) -> int:
+    """Train the rows at ``steps`` and pack what finished."""
     codes = wait(launch(ok, runs, ["--set", f"train.max_steps={steps}"], env, logs), t_end)
     done = [rid for rid, c in codes.items() if c == 0]
     print(f"finished {len(done)}/{len(ok)} rows at {steps} steps", flush=True)
