@@ -56,7 +56,7 @@ def _json(name):
 
 def test_lift_page_is_the_report_of_its_json():
     lift = _bench_module("lift")
-    assert lift.markdown(_json("lift.json"), _json("lift_short_protocol.json")) == (BENCH / "results" / "lift.md").read_text()
+    assert lift.markdown(_json("lift.json")) == (BENCH / "results" / "lift.md").read_text()
 
 
 def test_forecast_page_is_the_report_of_its_json():
