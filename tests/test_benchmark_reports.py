@@ -54,6 +54,13 @@ def _json(name):
     return json.loads((BENCH / "results" / name).read_text())
 
 
+def test_time_to_target_page_is_the_report_of_its_json():
+    if not (BENCH / "results" / "time_to_56.json").exists():
+        pytest.skip("time_to_56.json not measured yet")
+    tt = _bench_module("time_to_target")
+    assert tt.markdown(_json("time_to_56.json")) == (BENCH / "results" / "time_to_56.md").read_text()
+
+
 def test_lift_page_is_the_report_of_its_json():
     lift = _bench_module("lift")
     assert lift.markdown(_json("lift.json")) == (BENCH / "results" / "lift.md").read_text()
