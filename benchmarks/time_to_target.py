@@ -86,7 +86,8 @@ def markdown(report: dict) -> str:
           f"({report.get('cpu_count', '?')} CPU cores; the configs train on one thread), until its test MPJPE (gt inputs, "
           f"measured after each validation, reported only) first reached {target} mm, the official SemGCN code's on "
           f"these samples, which took {TARGET_SECONDS:,} s on this machine. Time: the training's own wall clock up to "
-          "that validation. Regenerate: `python benchmarks/time_to_target.py --rows ROW,...`.", "",
+          "that validation, the validations and test measurements on the way included (imports, data loading and "
+          "K-means not). Regenerate: `python benchmarks/time_to_target.py --rows ROW,...`.", "",
           "| model | time to target | step | test MPJPE there | config |", "|---|---|---|---|---|"]
     for rid, r in report.get("rows", {}).items():
         if r.get("seconds") is not None:
