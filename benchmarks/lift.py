@@ -343,7 +343,7 @@ def time_to_target(results: dict, schedule: dict | None = None) -> list[str]:
           f"Wall-clock training time until the test MPJPE (gt inputs, measured after each validation; reported only, "
           f"checkpoints are chosen on the validation takes) first reached the official SemGCN code's {OFFICIAL_SEMGCN_MM} mm "
           f"on these samples (it took {OFFICIAL_SEMGCN_SECONDS:,} s there), and the full protocol's time, both with two "
-          "trainings sharing the machine:", ""]
+          "trainings sharing the machine (`time_to_56.md` measures each shipped model alone):", ""]
     rows = [(label, results.get(rid)) for _, rid, label, _, _ in ROWS
             if results.get(rid) is not None and results[rid].get("on_protocol")]
     rows += [(f"{label} (table 5)", (schedule or {}).get(rid)) for rid, label, _, _ in SCHEDULE if rid in (schedule or {})]
