@@ -144,7 +144,7 @@ def finish(a, ok: dict, runs: Path, logs: Path, env: dict, t_end: float, steps: 
     if a.pack:
         dest = Path(a.pack)
         dest.mkdir(parents=True, exist_ok=True)
-        pack(runs, done, dest, a.part_mb)
+        pack(runs, list(ok), dest, a.part_mb)  # a row killed at the deadline still brings its curves
         with tarfile.open(dest / "logs.tar.gz", "w:gz") as tar:
             tar.add(logs, arcname="device_logs")
         print("packed:", sorted(p.name for p in dest.iterdir()), flush=True)
