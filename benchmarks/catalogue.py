@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,14 +35,16 @@ LIFTERS = [
            "modulated-gcn", True),
     Lifter("decoupled-wide", "Decoupled GCN, 202 channels (the global node's size)", "configs/lift/decoupled_wide.yaml",
            None, True),
-    Lifter("global-node", "Global node + action classification K=100 (shipped `global-node`)",
+    Lifter("global-node", "Global node + action classification K=100, virtual cameras, AdamW, batch 1024 (shipped `global-node`)",
            "configs/lift/global_node.yaml", "global-node", True),
 ]
 
 
 def architecture(lifter: Lifter) -> str:
-    """The registry name of the model that ``lifter``'s config trains."""
-    return yaml.safe_load((REPO / lifter.config).read_text())["model"]["name"]
+    """The registry name of the model that ``lifter``'s config trains (after its ``base`` chain)."""
+    from posegraph.config import load_config
+
+    return load_config(REPO / lifter.config)["model"]["name"]
 
 
 GRAPH_LIFTERS = {architecture(m) for m in LIFTERS if m.graph}

@@ -53,8 +53,10 @@ SCHEDULE = [
     ("semgcn_9000", "SemGCN, 9000 steps (shipped before)", "configs/lift/ablations/semgcn_9000.yaml", "semgcn"),
     ("graphmdn_9000", "GraphMDN, pose level, M=5, 9000 steps (shipped before)", "configs/lift/ablations/graphmdn_9000.yaml",
      "graphmdn"),
-    ("global_node_18000", "Global node + action classification K=100, 18000 steps (shipped before)",
-     "configs/lift/ablations/global_node_18000.yaml", "global-node"),
+    ("global_node_18000", "Global node + action classification K=100, previous configuration, 18000 steps "
+     "(shipped before)", "configs/lift/ablations/global_node_18000.yaml", "global-node"),
+    ("global_node_36000", "Global node + action classification K=100, previous configuration (batch 256, Adam, "
+     "no virtual cameras), 36000 steps (shipped before table 8)", "configs/lift/global_node_base.yaml", "global-node"),
 ]
 # table 7: rows chosen on a person-disjoint validation split (data.validation_subjects: the takes of
 # people held out of training, runs/pv/<row>); the options compared there are chosen on those people
@@ -135,6 +137,51 @@ OPTION_CHOICES = [
     ("virtual cameras and other people's proportions (SemGCN)", "opt/semgcn_cameras_bone", "abl/semgcn"),
     ("256 channels (global node)", "opt/global_wide", "abl/global_cluster100"),
 ]
+# Table 8: the global node's options, each row validated on people held out of training
+# (configs/lift/global_search/<name>.yaml, runs/gs/<name>, trained at once on one GPU)
+GLOBAL_SEARCH = [
+    ("gs/base", "Global node K=100 (table 2's config, 9000 steps)"),
+    ("gs/seed1", "seed 1"),
+    ("gs/cameras", "random virtual cameras (half of the samples)"),
+    ("gs/cameras_seed1", "random virtual cameras, seed 1"),
+    ("gs/bone", "other people's proportions (bone_scale 0.1)"),
+    ("gs/cameras_bone", "random virtual cameras and bone_scale 0.1"),
+    ("gs/adamw", "AdamW, weight decay 0.05"),
+    ("gs/dropout10", "dropout 0.1"),
+    ("gs/dropout25", "dropout 0.25"),
+    ("gs/wide", "256 channels"),
+    ("gs/narrow", "64 channels"),
+    ("gs/norm_input", "inputs standardised per joint"),
+    ("gs/aux_none", "no auxiliary task"),
+    ("gs/batch1024", "batch 1024, peak learning rate 4e-3"),
+    ("gs/lr1e3", "peak learning rate 1e-3"),
+    ("gs/wide_cameras_dropout10", "256 channels, random virtual cameras, dropout 0.1"),
+    ("gs/cameras_adamw", "random virtual cameras, AdamW"),
+    ("gs/cameras_adamw_wide", "random virtual cameras, AdamW, 256 channels"),
+    ("gs/combo", "random virtual cameras, AdamW, 256 channels, batch 1024"),
+    ("gs/combo_seed1", "random virtual cameras, AdamW, 256 channels, batch 1024, seed 1"),
+]
+GLOBAL_SEEDS = [("gs/base", "gs/seed1"), ("gs/cameras", "gs/cameras_seed1"), ("gs/combo", "gs/combo_seed1")]
+"""Seed pairs of table 8: the largest validation spread among them is the bar an option must clear."""
+# (what, row with it, row without it), in the order table 8 makes them: one at a time against the
+# base, then each kept option added to the rows before it
+GLOBAL_CHOICES = [
+    ("random virtual cameras", "gs/cameras", "gs/base"),
+    ("other people's proportions", "gs/bone", "gs/base"),
+    ("bone_scale on top of virtual cameras", "gs/cameras_bone", "gs/cameras"),
+    ("AdamW with weight decay 0.05", "gs/adamw", "gs/base"),
+    ("dropout 0.1", "gs/dropout10", "gs/base"),
+    ("dropout 0.25", "gs/dropout25", "gs/base"),
+    ("256 channels", "gs/wide", "gs/base"),
+    ("64 channels", "gs/narrow", "gs/base"),
+    ("inputs standardised per joint", "gs/norm_input", "gs/base"),
+    ("no auxiliary task", "gs/aux_none", "gs/base"),
+    ("batch 1024 (4x the samples per step)", "gs/batch1024", "gs/base"),
+    ("peak learning rate 1e-3", "gs/lr1e3", "gs/base"),
+    ("AdamW on top of virtual cameras", "gs/cameras_adamw", "gs/cameras"),
+    ("256 channels on top of virtual cameras and AdamW", "gs/cameras_adamw_wide", "gs/cameras_adamw"),
+    ("batch 1024 on top of virtual cameras, AdamW and 256 channels", "gs/combo", "gs/cameras_adamw_wide"),
+]
 SEED_PAIR = ("abl/semgcn", "opt/semgcn_seed1")
 """Two seeds of one row: the run-to-run spread the choices of table 3 are read against."""
 ABL_ORDERING_IDS = {"semgcn": "abl/semgcn", "baseline": "abl/baseline", "resgcn_vanilla": "abl/resgcn_vanilla",
@@ -147,7 +194,7 @@ ABL_ORDERING_IDS = {"semgcn": "abl/semgcn", "baseline": "abl/baseline", "resgcn_
 
 def device_config(rid: str) -> str:
     kind, name = rid.split("/", 1)
-    return f"configs/lift/{'ablations_long' if kind == 'abl' else 'options'}/{name}.yaml"
+    return f"configs/lift/{ {'abl': 'ablations_long', 'gs': 'global_search'}.get(kind, 'options')}/{name}.yaml"
 
 
 OFFICIAL_SEMGCN_MM = 56.0
@@ -239,6 +286,7 @@ def evaluate_run(model_file: Path, run: Path, source: str | None = None, mirrore
         meta = {**json.loads(run_metrics.read_text()), **meta}
     res["train_wall_seconds"] = meta.get("train_wall_seconds", meta.get("train_wall_seconds_this_session"))
     res["train_samples_per_second"] = meta.get("train_samples_per_second")
+    res["accelerator"] = meta.get("accelerator")
     res["steps"] = meta.get("steps")
     res["best_val_mpjpe"] = meta.get("best_val_mpjpe")
     res["val_curve"] = _val_curve(run)
@@ -309,17 +357,30 @@ def protocol() -> str:
     cfgs = {r[1]: load_config(REPO / r[3]) for r in ROWS}
     steps = sorted({c["train"]["max_steps"] for c in cfgs.values()})
     raw = [rid for rid, c in cfgs.items() if not c["data"].get("normalize_input")]
-    batch = sorted({c["train"]["batch_size"] for c in cfgs.values()})
+    sizes = [c["train"]["batch_size"] for c in cfgs.values()]
+    batch = [max(set(sizes), key=sizes.count)]  # the common batch; rows with another say so below
     noise = sorted({(c["data"].get("noise_px"), c["data"].get("noise_prob")) for c in cfgs.values()})
     flips = all(c["data"].get("flip") for c in cfgs.values())
     lrs = ", ".join(f"{rid} {c['train']['lr']:g} ({c['train']['schedule'].get('name')})" for rid, c in cfgs.items())
+    per_row = []  # what some rows add to the common protocol
+    for rid, c in cfgs.items():
+        extra = [f"batch {c['train']['batch_size']}"] if c["train"]["batch_size"] != batch[0] else []
+        if c["train"].get("optimizer", "adam") != "adam":
+            extra.append(f"{'AdamW' if c['train']['optimizer'] == 'adamw' else c['train']['optimizer']} with weight decay "
+                         f"{c['train'].get('weight_decay', 0):g}")
+        if c["data"].get("random_cameras"):
+            extra.append(f"random virtual cameras on {100 * float(c['data']['random_cameras']):.0f}% of the samples")
+        if extra:
+            per_row.append(f"{rid}: {', '.join(extra)}")
     return (f"**Protocol (table 1):** {'/'.join(map(str, steps))} steps of batch {'/'.join(map(str, batch))}, "
             f"{'left/right flips, ' if flips else ''}Gaussian 2D noise of "
             + ", ".join(f"σ = {n:g} px on {100 * p:.0f}% of the samples" for n, p in noise)
             + ", outputs standardised with training statistics, inputs too"
             + (f" except for {', '.join(raw)} (weights shared by all joints: see table 4)" if raw else "")
             + f", seed 0; steps per row in the table (each trained until its validation error stopped improving); "
-            f"peak learning rate and schedule: {lrs}. "
+            f"peak learning rate and schedule: {lrs}"
+            + (f"; added for single rows ({'; '.join(per_row)}: options chosen on people held out of training, table 8)"
+               if per_row else "") + ". "
             "The checkpoint kept is the one with the lowest MPJPE on the validation takes (whole held-out training "
             "takes), never chosen on the test split. Each shipped model's config is named in its row.")
 
@@ -332,8 +393,14 @@ def _row(label, r, mdn=False, cmd=""):
     src = g.get("source", {})
     line += "".join(f" {fmt(src.get(s, {}).get('mpjpe'))} |" for s in ("cmu", "cmu8", "hdm05"))
     wall = r.get("train_wall_seconds")
-    line += f" {fmt(r.get('best_val_mpjpe'))} | {r.get('steps') or '–'} | {fmt(wall / 60 if wall else None)} min |"
+    line += f" {fmt(r.get('best_val_mpjpe'))} | {r.get('steps') or '–'} | {fmt(wall / 60 if wall else None)} min{_on(r)} |"
     return line + (f" {cmd} |" if cmd else "")
+
+
+def _on(r: dict) -> str:
+    """`` on <accelerator>`` for a run trained on one (its time is not this machine's), else ''."""
+    acc = r.get("accelerator")
+    return f" on {acc}" if acc and acc != "cpu" else ""
 
 
 def time_to_target(results: dict, schedule: dict | None = None) -> list[str]:
@@ -350,13 +417,13 @@ def time_to_target(results: dict, schedule: dict | None = None) -> list[str]:
     for label, r in rows:
         curve = r.get("test_curve") or []
         wall = r.get("train_wall_seconds")
-        full = f"full protocol {fmt(wall / 60 if wall else None)} min"
+        full = f"full protocol {fmt(wall / 60 if wall else None)} min{_on(r)}"
         if not curve:
             md.append(f"- {label}: not measured (trained without `train.test_curve`); {full}.")
             continue
         hit = time_to(curve, OFFICIAL_SEMGCN_MM)
         if hit:
-            md.append(f"- {label}: {hit[1] / 60:.1f} min (step {hit[0]}, test {hit[2]:.1f} mm); {full}.")
+            md.append(f"- {label}: {hit[1] / 60:.1f} min{_on(r)} (step {hit[0]}, test {hit[2]:.1f} mm); {full}.")
         else:
             best = min(curve, key=lambda c: c[2])
             md.append(f"- {label}: not reached (best {best[2]:.1f} mm at step {best[0]}); {full}.")
@@ -506,6 +573,49 @@ def device_tables(device: dict) -> list[str]:
     return md
 
 
+def global_search_table(device: dict, results: dict, schedule: dict | None = None) -> list[str]:
+    """Table 8: the global node's options, chosen on people held out of training."""
+    rows = [(rid, label) for rid, label in GLOBAL_SEARCH if rid in device]
+    if not rows:
+        return []
+    from posegraph.config import load_config
+
+    base = load_config(REPO / device_config("gs/base"))
+    people = ", ".join(base["data"].get("validation_subjects") or [])
+    md = ["## 8. The global node's options, chosen on people it has not seen", "",
+          f"Table 2's global node (K=100, noise protocol) trained for {base['train']['max_steps']} steps with the "
+          f"validation takes of table 7 (every training take of {people}, people never trained on), each row changing "
+          "what its label says (`configs/lift/global_search/`). Trained all at once on one H200 GPU "
+          "(`python benchmarks/device_rows.py`), one process and one CPU thread each. An option is kept when it "
+          "lowers `val MPJPE` (held-out people) by more than the largest spread between two seeds of one row; "
+          "the test columns are reported only.", "", HEAD_ROW, "|" + "---|" * 15]
+    for rid, label in rows:
+        md.append(_row(label, device[rid], mdn=True, cmd=f"`posegraph train --config {device_config(rid)} --out runs/{rid}`"))
+    md.append("")
+    pairs = [(a, b) for a, b in GLOBAL_SEEDS if a in device and b in device]
+    spread = max((abs(device[a]["best_val_mpjpe"] - device[b]["best_val_mpjpe"]) for a, b in pairs), default=None)
+    if spread is not None:
+        md.append("- Seed pairs: " + "; ".join(
+            f"{device[a]['best_val_mpjpe']:.1f} and {device[b]['best_val_mpjpe']:.1f} mm" for a, b in pairs)
+            + f" (largest spread {spread:.1f} mm).")
+        for what, a, b in GLOBAL_CHOICES:
+            if a in device and b in device:
+                va, vb = device[a]["best_val_mpjpe"], device[b]["best_val_mpjpe"]
+                md.append(f"- {what}: validation {va:.1f} mm with it against {vb:.1f} without, so it is "
+                          f"{'kept' if vb - va > spread else 'not kept'}; test gt {device[a]['gt']['mpjpe']:.1f} "
+                          f"against {device[b]['gt']['mpjpe']:.1f} mm.")
+    new, old = results.get("global-node"), (schedule or {}).get("global_node_36000")
+    if new and old:
+        cfg = new.get("config") or {}
+        t = cfg.get("train") or {}
+        md.append(f"- On the whole training split (table 1's `global-node`, the kept options at batch "
+                  f"{t.get('batch_size')} for {new.get('steps')} steps): validation takes {fmt(new.get('best_val_mpjpe'))} "
+                  f"mm against {fmt(old.get('best_val_mpjpe'))} for the previous configuration (table 5); test gt "
+                  f"{fmt(new['gt']['mpjpe'])} against {fmt(old['gt']['mpjpe'])} mm, noisy {fmt(new['noisy']['mpjpe'])} "
+                  f"against {fmt(old['noisy']['mpjpe'])} mm.")
+    return md + [""]
+
+
 def person_table(person: dict) -> list[str]:
     """Table 7: rows trained with a person-disjoint validation split."""
     rows = [(rid, label, cfg) for rid, label, cfg in PERSON if rid in person]
@@ -612,18 +722,21 @@ def render(results: dict, side: dict, machine: dict | None = None) -> str:
     if schedule:
         md += ["## 5. Schedule length: table-1 rows on half their schedule", "",
                "Each row's config with `train.max_steps` halved (the one-cycle schedule over the shorter length; the "
-               "models shipped before), beside the table-1 row: whether the longer schedule was needed. The length is "
+               "models shipped before; the global node's rows are its previous configuration, which table 8 replaced), beside the table-1 row: whether the longer schedule was needed. The length is "
                "chosen on `val MPJPE` (the validation takes), never on the test split.", "",
                "| model | params | MPJPE gt | P-MPJPE gt | MPJPE noisy | P-MPJPE noisy | highest gt | oracle gt | cmu | cmu8 | hdm05 | val MPJPE | steps | train time | command |",
                "|" + "---|" * 15]
+        shown = set()
         for rid, label, cfg, base in SCHEDULE:
             if rid in schedule:
-                if base in results:
+                if base in results and base not in shown:
+                    shown.add(base)
                     md.append(_row(f"{base} (table 1)", results[base], mdn=True, cmd="–"))
                 md.append(_row(label, schedule[rid], mdn=True, cmd=f"`posegraph train --config {cfg} --out runs/long/{rid}`"))
         md.append("")
     md += mirroring(results, schedule)
     md += person_table(person or {})
+    md += global_search_table(side.get("device") or {}, results, schedule)
     md += findings(results, trials, schedule, side.get("device") or {}, side.get("exact") or {})
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
@@ -696,6 +809,15 @@ TRIAL_ORDERINGS = {"global-node": "global_node_trial_raw", "decoupled-wide": "de
 """Table 4's rows under the row ids of the orderings they test."""
 
 
+def _recipe(r: dict) -> tuple:
+    """What two rows must share, besides their length, to be compared: batch, optimiser and the
+    augmentations (from the run's own config)."""
+    c = r.get("config") or {}
+    t, d = c.get("train") or {}, c.get("data") or {}
+    return (t.get("batch_size"), t.get("optimizer", "adam"), t.get("weight_decay", 0.0), bool(d.get("random_cameras")),
+            d.get("noise_px"), d.get("noise_prob"), d.get("bone_scale", 0.0))
+
+
 def findings(results: dict, trials: dict | None = None, schedule: dict | None = None, device: dict | None = None,
              exact: dict | None = None) -> list[str]:
     """Which of the papers' orderings reproduce here (gt inputs), computed within each protocol."""
@@ -708,23 +830,29 @@ def findings(results: dict, trials: dict | None = None, schedule: dict | None = 
     for name, rows in (("table 1", long_rows), ("table 2", abl_rows), ("table 4", trial_rows)):
         seen = set()
         for a, b, claim in PAPER_ORDERINGS:
-            if a in rows and b in rows and claim not in seen:
+            if a in rows and b in rows and claim not in seen and _recipe(rows[a]) == _recipe(rows[b]):
                 seen.add(claim)
                 ea, eb = rows[a]["gt"]["mpjpe"], rows[b]["gt"]["mpjpe"]
                 out.append(f"- {claim}: {_verdict(ea, eb)} in {name} ({a} {ea:.1f} mm vs {b} {eb:.1f} mm).")
     # table 1 rows whose schedules differ: compared again at one length where table 5 has it
-    halves = {base: (schedule or {})[rid] for rid, _, _, base in SCHEDULE if rid in (schedule or {})}
+    # (and, for a row trained with options the other lacks, at that row's previous recipe)
+    halves: dict = {}
+    for rid, _, _, base in SCHEDULE:
+        if rid in (schedule or {}):
+            halves.setdefault(base, []).append(schedule[rid])
     seen = set()
     for a, b, claim in PAPER_ORDERINGS:
         ra, rb = long_rows.get(a), long_rows.get(b)
-        if ra is None or rb is None or claim in seen or ra.get("steps") == rb.get("steps"):
+        if (ra is None or rb is None or claim in seen
+                or (ra.get("steps") == rb.get("steps") and _recipe(ra) == _recipe(rb))):
             continue
         seen.add(claim)
-        for x, y, rx, ry in ((a, b, halves.get(a), rb), (a, b, ra, halves.get(b))):
-            if rx is not None and ry is not None and rx.get("steps") == ry.get("steps"):
+        pairs = [(h, rb) for h in halves.get(a, [])] + [(ra, h) for h in halves.get(b, [])]
+        for rx, ry in pairs:
+            if rx.get("steps") == ry.get("steps") and _recipe(rx) == _recipe(ry):
                 ex, ey = rx["gt"]["mpjpe"], ry["gt"]["mpjpe"]
                 out.append(f"- {claim}, at one schedule length ({rx['steps']} steps, table 5 beside table 1): "
-                           f"{_verdict(ex, ey)} ({x} {ex:.1f} mm vs {y} {ey:.1f} mm).")
+                           f"{_verdict(ex, ey)} ({a} {ex:.1f} mm vs {b} {ey:.1f} mm).")
     g = results.get("graphmdn", {}).get("gt", {})
     if g.get("mpjpe_oracle") is not None:
         gain = 100 * (1 - g["mpjpe_oracle"] / g["mpjpe"])
@@ -829,7 +957,7 @@ def main() -> int:
     import os
 
     device_rows = [(rid, None, None) for rid in dict.fromkeys([r for _, rows in ABLATION_TABLES for r, _ in rows]
-                                                              + [r for r, _ in OPTIONS])]
+                                                              + [r for r, _ in OPTIONS] + [r for r, _ in GLOBAL_SEARCH])]
     runs_root = REPO / "runs"
     if a.ship:
         for rid, name in exact_ship_names().items():

@@ -75,3 +75,50 @@ def test_forecast_page_is_the_report_of_its_json():
 def test_video_page_is_the_report_of_its_json():
     video = _bench_module("video")
     assert video.report(_json("video.json")) == (BENCH / "results" / "video.md").read_text()
+
+
+def _lift_row(mpjpe, steps, **train):
+    cfg = {"train": {"batch_size": 256, "optimizer": "adam", "weight_decay": 0.0, **train},
+           "data": {"noise_px": 4.0, "noise_prob": 0.5}}
+    return {"gt": {"mpjpe": mpjpe}, "noisy": {"mpjpe": mpjpe + 10}, "steps": steps, "on_protocol": True, "config": cfg,
+            "best_val_mpjpe": mpjpe - 10, "params": 1}
+
+
+def test_lift_orderings_compare_rows_of_one_recipe_only():
+    """A table-1 row trained with options its rival lacks (the global node's batch 1024 and AdamW)
+    is not compared with it; its previous recipe at the rival's length (table 5) is."""
+    lift = _bench_module("lift")
+    results = {"global-node": _lift_row(50.0, 9000, batch_size=1024, optimizer="adamw", weight_decay=0.05),
+               "decoupled-wide": _lift_row(65.0, 18000)}
+    schedule = {"global_node_18000": _lift_row(62.0, 18000), "global_node_36000": _lift_row(61.0, 36000)}
+    text = "\n".join(lift.findings(results, schedule=schedule))
+    assert "in table 1 (global-node" not in text
+    assert "at one schedule length (18000 steps, table 5 beside table 1): reproduces (global-node 62.0 mm vs decoupled-wide 65.0 mm)" in text
+    # same recipe, same length: compared in table 1 directly
+    results["global-node"] = _lift_row(60.0, 18000)
+    assert "in table 1 (global-node 60.0 mm vs decoupled-wide 65.0 mm)" in "\n".join(lift.findings(results, schedule=schedule))
+
+
+def test_global_search_choices_are_read_against_the_seed_spread():
+    lift = _bench_module("lift")
+    device = {"gs/base": _lift_row(103.4, 9000), "gs/seed1": _lift_row(102.5, 9000),
+              "gs/cameras": _lift_row(101.5, 9000), "gs/adamw": _lift_row(102.9, 9000)}
+    for r, val in zip(device.values(), (103.4, 102.5, 101.5, 102.9)):
+        r["best_val_mpjpe"] = val
+    text = "\n".join(lift.global_search_table(device, {}))
+    assert "## 8." in text and "largest spread 0.9 mm" in text
+    assert "- random virtual cameras: validation 101.5 mm with it against 103.4 without, so it is kept" in text
+    assert "- AdamW with weight decay 0.05: validation 102.9 mm with it against 103.4 without, so it is not kept" in text
+
+
+def test_time_to_target_knows_every_shipped_lifter_without_runs(tmp_path, monkeypatch):
+    """A fresh checkout has no runs/: table 1b's shipped rows come from lift.json's record."""
+    tt = _bench_module("time_to_target")
+    lift = _bench_module("lift")
+    monkeypatch.setattr(lift, "REPO", tmp_path)  # no runs/exact2d there
+    rows = tt.rows()
+    from posegraph.pipeline import list_pretrained
+
+    assert {"semgcn-gt", "global-node-gt", "global-node", "semgcn"} <= set(rows)
+    assert set(rows) <= set(list_pretrained())
+    assert rows["global-node-gt"][1].startswith("configs/lift/exact2d/global_node")

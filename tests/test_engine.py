@@ -57,6 +57,7 @@ def test_short_fit_writes_a_complete_run(tmp_path):
         assert (out / f).exists(), f
     m = json.loads((out / "metrics.json").read_text())
     assert m["steps"] == 30 and m["params"] == 4288557
+    assert m["accelerator"] == "cpu"  # what the run trained on: its train time is that machine's
     assert m["test_gt"]["n"] == m["test_noisy"]["n"] > 30000
     # train.test_curve: the test error after each validation, in its own file, never a logged metric
     curve = (out / "test_curve.csv").read_text().splitlines()

@@ -413,7 +413,8 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False, overwrite
                "best_val_mpjpe": float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
                "params": pipe.num_parameters(),
                "train_samples_per_second": trainer.global_step * int(t["batch_size"]) * trainer.world_size / max(wall, 1e-9),
-               "world_size": trainer.world_size, "devices": str(t.get("devices", 1))}
+               "world_size": trainer.world_size, "devices": str(t.get("devices", 1)),
+               "accelerator": _accelerator_name(trainer.strategy.root_device)}
     if evaluate:
         from ..evaluate import evaluate_benchmark
         task = get_task(pipe.task)
@@ -506,3 +507,11 @@ def plot_curves(csv_path: Path, png_path: Path) -> Path:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
     return png_path
+
+
+def _accelerator_name(device: torch.device) -> str:
+    """What a run trained on, for its ``metrics.json`` (``cpu``, or the accelerator's name): train
+    times are only comparable on one kind of machine."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return device.type
