@@ -107,8 +107,8 @@ def test_global_search_choices_are_read_against_the_seed_spread():
         r["best_val_mpjpe"] = val
     text = "\n".join(lift.global_search_table(device, {}))
     assert "## 8." in text and "largest spread 0.9 mm" in text
-    assert "- random virtual cameras: validation 101.5 mm with it against 103.4 without, so it is kept" in text
-    assert "- AdamW with weight decay 0.05: validation 102.9 mm with it against 103.4 without, so it is not kept" in text
+    assert "  - random virtual cameras: validation 101.5 mm with it against 103.4 without, so it is kept" in text
+    assert "  - AdamW with weight decay 0.05: validation 102.9 mm with it against 103.4 without, so it is not kept" in text
 
 
 def test_time_to_target_knows_every_shipped_lifter_without_runs(tmp_path, monkeypatch):
