@@ -233,14 +233,10 @@ def train_rows(rows: list[str], jobs: int) -> None:
                 print(f"finished {rid}: exit {p.returncode}", flush=True)
 
 
-def ship_model(model_file: Path, name: str, flip_test: bool) -> Path:
-    from posegraph.pipeline import ship_model as _ship
-
-    return _ship(model_file, name, flip_test=flip_test)
-
-
 def ship(rid: str, name: str) -> None:
     """Ship a row's run, with test-time mirroring as its config sets it."""
+    from posegraph.pipeline import ship_model
+
     cfg = next(r[3] for r in ROWS if r[1] == rid)
     print(f"shipped {RUNS / rid / 'model.pt'} as {ship_model(RUNS / rid / 'model.pt', name, flip_test=flip_configured(cfg))}")
 
@@ -538,11 +534,7 @@ def device_tables(device: dict) -> list[str]:
           "sharing the GPU. Chosen on `val MPJPE` (the validation takes); one run per row.", ""]
     for title, rows in ABLATION_TABLES:
         md += [f"### {title}", "", HEAD_ROW, "|" + "---|" * 15]
-        for rid, label in rows:
-            if rid in device:
-                md.append(_row(label, device[rid], mdn=True,
-                               cmd=f"`posegraph train --config {device_config(rid)} --out runs/{rid}`"))
-        md.append("")
+        md += _device_lines([(rid, label) for rid, label in rows if rid in device], device) + [""]
     opts = [(rid, label) for rid, label in OPTIONS if rid in device]
     if opts:
         md += ["## 3. Training options at 6000 steps (table 2's protocol)", "",
@@ -550,9 +542,7 @@ def device_tables(device: dict) -> list[str]:
                "pose seen from a camera drawn around it; other people's proportions: `data.bone_scale`; no noise "
                "augmentation: `data.noise_px: 0`). An option is kept when it lowers `val MPJPE` by more than the "
                "spread between two seeds of one row; the test columns are reported only.", "", HEAD_ROW, "|" + "---|" * 15]
-        for rid, label in opts:
-            md.append(_row(label, device[rid], mdn=True, cmd=f"`posegraph train --config {device_config(rid)} --out runs/{rid}`"))
-        md.append("")
+        md += _device_lines(opts, device) + [""]
         spread = None
         if all(r in device for r in SEED_PAIR):
             v = [device[r]["best_val_mpjpe"] for r in SEED_PAIR]
@@ -577,6 +567,12 @@ def device_tables(device: dict) -> list[str]:
     return md
 
 
+def _device_lines(rows: list, device: dict) -> list[str]:
+    """Table lines of rows trained with ``device_rows.py`` (``(row id, label)``), each with its command."""
+    return [_row(label, device[rid], mdn=True, cmd=f"`posegraph train --config {device_config(rid)} --out runs/{rid}`")
+            for rid, label in rows]
+
+
 def global_search_table(device: dict, results: dict, schedule: dict | None = None) -> list[str]:
     """Table 8: the global node's options, chosen on people held out of training."""
     rows = [(rid, label) for rid, label in GLOBAL_SEARCH if rid in device]
@@ -593,9 +589,7 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
           "(`python benchmarks/device_rows.py`), one process and one CPU thread each. An option is kept when it "
           "lowers `val MPJPE` (held-out people) by more than the largest spread between two seeds of one row; "
           "the test columns are reported only.", "", HEAD_ROW, "|" + "---|" * 15]
-    for rid, label in rows:
-        md.append(_row(label, device[rid], mdn=True, cmd=f"`posegraph train --config {device_config(rid)} --out runs/{rid}`"))
-    md.append("")
+    md += _device_lines(rows, device) + [""]
     pairs = [(a, b) for a, b in GLOBAL_SEEDS if a in device and b in device]
     spread = max((abs(device[a]["best_val_mpjpe"] - device[b]["best_val_mpjpe"]) for a, b in pairs), default=None)
     if spread is not None:
@@ -982,6 +976,8 @@ def main() -> int:
                                                               + [r for r, _ in OPTIONS] + [r for r, _ in GLOBAL_SEARCH])]
     runs_root = REPO / "runs"
     if a.ship:
+        from posegraph.pipeline import ship_model
+
         for rid, name in exact_ship_names().items():
             if not a.rows or rid in ids:
                 cfg = next(e[2] for e in EXACT if e[0] == rid)
