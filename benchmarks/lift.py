@@ -465,7 +465,7 @@ def _mirrored_line(label: str, r: dict) -> str:
     m = r.get("mirrored") or {}
     hit = time_to(r.get("test_curve") or [], OFFICIAL_SEMGCN_MM)
     when = ("not measured" if not r.get("test_curve") else "not reached" if hit is None
-            else f"{hit[1] / 60:.1f} min (step {hit[0]})")
+            else f"{hit[1] / 60:.1f} min{_on(r)} (step {hit[0]})")
     return (f"| {label} | {fmt(m.get('val_plain'))} | {fmt(m.get('val_mirrored'))} | "
             f"{fmt((m.get('gt') or {}).get('mpjpe'))} | {fmt((m.get('noisy') or {}).get('mpjpe'))} | {when} |")
 
@@ -494,7 +494,9 @@ def exact_ship_names() -> dict:
 
 def exact_table(exact: dict) -> list[str]:
     """Table 1b: models trained on exact 2D only, for exact keypoints."""
-    rows = [e for e in EXACT if e[0] in exact]
+    pick = exact_pick(exact)
+    rows = [(rid, label + (f" (shipped `{EXACT_SHIP[0]}`)" if rid == pick else ""), *rest)
+            for rid, label, *rest in EXACT if rid in exact]
     if not rows:
         return []
     md = ["## 1b. Trained on exact 2D only (for exact keypoints)", "",
@@ -508,7 +510,6 @@ def exact_table(exact: dict) -> list[str]:
     md += ["", "| model | val | val mirrored | MPJPE gt mirrored | MPJPE noisy mirrored | time to 56 mm |",
            "|---|---|---|---|---|---|"]
     md += [_mirrored_line(label, exact[rid]) for rid, label, *_ in rows]
-    pick = exact_pick(exact)
     if pick:
         others = [f"{exact[r]['best_val_mpjpe']:.1f} mm at {exact[r]['steps']} steps" for r in EXACT_SHIP[1]
                   if r in exact and r != pick]
