@@ -47,7 +47,7 @@ def rows() -> dict:
             names[exact_pick(exact)] = EXACT_SHIP[0]
     for rid, name in names.items():  # table 1b's rows under their shipped names
         label, cfg = next((e[1], e[2]) for e in EXACT if e[0] == rid)
-        out[name] = (label, cfg)
+        out[name] = (label if f"`{name}`" in label else f"{label} (shipped `{name}`)", cfg)
     return out
 
 
