@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 from torch import nn
 
 from posegraph.cli import main
+from posegraph.config import load_config
 from posegraph.errors import PosegraphError
 from posegraph.flops import count_flops, example_input, linear_flops, mlp_flops, pipeline_flops
 from posegraph.models import list_models
@@ -28,7 +28,7 @@ def _config_kwargs() -> dict[str, dict]:
     """Architecture -> kwargs from configs (the teacher's where a student config needs one)."""
     out: dict[str, dict] = {}
     for path in sorted((REPO / "configs").glob("*/*.yaml")):
-        model = yaml.safe_load(path.read_text())["model"]
+        model = load_config(path)["model"]  # after its base chain
         if model["name"] not in out or not model.get("teacher"):
             out[model["name"]] = model.get("kwargs", {}) or {}
     return out
