@@ -42,7 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from posegraph.fileio import save_json, write_text
 from posegraph.flops import count_flops, example_input
@@ -86,9 +85,11 @@ def environment(threads: int) -> dict:
 def config_models() -> dict[str, dict]:
     """Model name -> {"config": path, "kwargs", "batch_size"}; a student config with a teacher is
     replaced by the teacher config of the same architecture."""
+    from posegraph.config import load_config
+
     found: dict[str, dict] = {}
     for path in sorted((REPO / "configs").glob("*/*.yaml")):
-        cfg = yaml.safe_load(path.read_text())
+        cfg = load_config(path)  # after its base chain
         model = cfg.get("model", {})
         name = model.get("name")
         if not name:
