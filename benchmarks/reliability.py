@@ -334,7 +334,7 @@ def config_checks(examples: int, seed: int = 0) -> dict:
     import yaml
 
     from posegraph.cli import main as cli_main
-    from posegraph.config import DEFAULTS, deep_update, load_config, set_key, valid_keys, validate_config
+    from posegraph.config import load_config, set_key, valid_keys, validate_config
 
     rng = random.Random(seed)
     configs = sorted(str(p) for p in (REPO / "configs").glob("*/*.yaml"))
@@ -357,7 +357,7 @@ def config_checks(examples: int, seed: int = 0) -> dict:
         return f"{head}.{leaf}" if head else leaf
 
     def edited(base: str, edits) -> dict:
-        cfg = deep_update(DEFAULTS, yaml.safe_load(open(base)))
+        cfg = load_config(base)  # defaults filled in, after its base chain
         for key, val in edits:
             set_key(cfg, key, val)
         return cfg
