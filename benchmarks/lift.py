@@ -358,13 +358,13 @@ def protocol() -> str:
     steps = sorted({c["train"]["max_steps"] for c in cfgs.values()})
     raw = [rid for rid, c in cfgs.items() if not c["data"].get("normalize_input")]
     sizes = [c["train"]["batch_size"] for c in cfgs.values()]
-    batch = [max(set(sizes), key=sizes.count)]  # the common batch; rows with another say so below
+    batch = max(set(sizes), key=sizes.count)  # the common batch; rows with another say so below
     noise = sorted({(c["data"].get("noise_px"), c["data"].get("noise_prob")) for c in cfgs.values()})
     flips = all(c["data"].get("flip") for c in cfgs.values())
     lrs = ", ".join(f"{rid} {c['train']['lr']:g} ({c['train']['schedule'].get('name')})" for rid, c in cfgs.items())
     per_row = []  # what some rows add to the common protocol
     for rid, c in cfgs.items():
-        extra = [f"batch {c['train']['batch_size']}"] if c["train"]["batch_size"] != batch[0] else []
+        extra = [f"batch {c['train']['batch_size']}"] if c["train"]["batch_size"] != batch else []
         if c["train"].get("optimizer", "adam") != "adam":
             extra.append(f"{'AdamW' if c['train']['optimizer'] == 'adamw' else c['train']['optimizer']} with weight decay "
                          f"{c['train'].get('weight_decay', 0):g}")
@@ -372,7 +372,7 @@ def protocol() -> str:
             extra.append(f"random virtual cameras on {100 * float(c['data']['random_cameras']):.0f}% of the samples")
         if extra:
             per_row.append(f"{rid}: {', '.join(extra)}")
-    return (f"**Protocol (table 1):** {'/'.join(map(str, steps))} steps of batch {'/'.join(map(str, batch))}, "
+    return (f"**Protocol (table 1):** {'/'.join(map(str, steps))} steps of batch {batch}, "
             f"{'left/right flips, ' if flips else ''}Gaussian 2D noise of "
             + ", ".join(f"σ = {n:g} px on {100 * p:.0f}% of the samples" for n, p in noise)
             + ", outputs standardised with training statistics, inputs too"
@@ -481,21 +481,31 @@ def exact_run(rid: str) -> Path:
     return REPO / "runs" / next(e[3] for e in EXACT if e[0] == rid)
 
 
-def exact_ship_names() -> dict:
-    """Row id -> shipped name of table 1b's rows (``global-node-gt``: :func:`exact_pick` of the runs)."""
+def exact_ship_names(from_record: bool = False) -> dict:
+    """Row id -> shipped name of table 1b's rows (``global-node-gt``: :func:`exact_pick` of the runs).
+    ``from_record``: where the runs are gone (a fresh checkout), the rows and the choice lift.json
+    records (for what only needs the names; shipping needs the runs)."""
     names = {rid: name for rid, _, _, _, name in EXACT if name and (exact_run(rid) / "model.pt").exists()}
     vals = {rid: json.loads((exact_run(rid) / "metrics.json").read_text()) for rid in EXACT_SHIP[1]
             if (exact_run(rid) / "metrics.json").exists() and (exact_run(rid) / "model.pt").exists()}
+    if from_record and not vals and (OUT / "lift.json").exists():
+        vals = split_stored(json.loads((OUT / "lift.json").read_text()))[1].get("exact") or {}
+        names.update({rid: name for rid, _, _, _, name in EXACT if name and rid in vals})
     pick = exact_pick(vals)
     if pick:
         names[pick] = EXACT_SHIP[0]
     return names
 
 
+def shipped_label(label: str, name: str | None) -> str:
+    """A row's label naming the model it is shipped as (once)."""
+    return label if not name or f"`{name}`" in label else f"{label} (shipped `{name}`)"
+
+
 def exact_table(exact: dict) -> list[str]:
     """Table 1b: models trained on exact 2D only, for exact keypoints."""
     pick = exact_pick(exact)
-    rows = [(rid, label + (f" (shipped `{EXACT_SHIP[0]}`)" if rid == pick else ""), *rest)
+    rows = [(rid, shipped_label(label, EXACT_SHIP[0] if rid == pick else None), *rest)
             for rid, label, *rest in EXACT if rid in exact]
     if not rows:
         return []
@@ -553,12 +563,7 @@ def device_tables(device: dict) -> list[str]:
                       f"{t[0]:.1f} and {t[1]:.1f} mm.")
         for what, a, b in OPTION_CHOICES:
             if a in device and b in device and spread is not None:
-                va, vb = device[a]["best_val_mpjpe"], device[b]["best_val_mpjpe"]
-                keep = vb - va > spread
-                ga, gb = device[a]["gt"]["mpjpe"], device[b]["gt"]["mpjpe"]
-                na, nb = device[a]["noisy"]["mpjpe"], device[b]["noisy"]["mpjpe"]
-                md.append(f"- {what}: validation {va:.1f} mm with it against {vb:.1f} without, so it is "
-                          f"{'kept' if keep else 'not kept'}; test gt {ga:.1f} against {gb:.1f}, noisy {na:.1f} against {nb:.1f} mm.")
+                md.append("- " + _choice_line(what, device[a], device[b], spread, noisy=True)[0])
         if "opt/semgcn_gt" in device and "abl/semgcn" in device:
             g, n = device["opt/semgcn_gt"], device["abl/semgcn"]
             md.append(f"- Exact 2D only against noise augmentation (SemGCN): test gt {g['gt']['mpjpe']:.1f} against "
@@ -566,6 +571,17 @@ def device_tables(device: dict) -> list[str]:
                       "(a choice of input, not made on the validation takes, which are measured with exact 2D: table 1b).")
         md.append("")
     return md
+
+
+def _choice_line(what: str, a: dict, b: dict, spread: float, noisy: bool = False) -> tuple[str, bool]:
+    """An option's verdict from the row with it (``a``) and without it (``b``): kept when it lowers
+    the validation error by more than ``spread``; the test errors are reported beside it."""
+    va, vb = a["best_val_mpjpe"], b["best_val_mpjpe"]
+    keep = vb - va > spread
+    test = f"test gt {a['gt']['mpjpe']:.1f} against {b['gt']['mpjpe']:.1f}" + (
+        f", noisy {a['noisy']['mpjpe']:.1f} against {b['noisy']['mpjpe']:.1f}" if noisy else "")
+    return (f"{what}: validation {va:.1f} mm with it against {vb:.1f} without, so it is "
+            f"{'kept' if keep else 'not kept'}; {test} mm."), keep
 
 
 def _device_lines(rows: list, device: dict) -> list[str]:
@@ -597,6 +613,7 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
         md.append("- Seed pairs: " + "; ".join(
             f"{device[a]['best_val_mpjpe']:.1f} and {device[b]['best_val_mpjpe']:.1f} mm" for a, b in pairs)
             + f" (largest spread {spread:.1f} mm).")
+        label = dict(GLOBAL_SEARCH)
         for n, (title, options) in enumerate(GLOBAL_STEPS, 1):
             done = [(w, a, b) for w, a, b in options if a in device and b in device]
             if not done:
@@ -604,14 +621,10 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
             md.append(f"- Step {n}, {title}:")
             kept = []
             for what, a, b in done:
-                va, vb = device[a]["best_val_mpjpe"], device[b]["best_val_mpjpe"]
-                if vb - va > spread:
-                    kept.append(a)
-                md.append(f"  - {what}: validation {va:.1f} mm with it against {vb:.1f} without, so it is "
-                          f"{'kept' if vb - va > spread else 'not kept'}; test gt {device[a]['gt']['mpjpe']:.1f} "
-                          f"against {device[b]['gt']['mpjpe']:.1f} mm.")
+                line, keep = _choice_line(what, device[a], device[b], spread)
+                md.append("  - " + line)
+                kept += [a] if keep else []
             best = min(kept, key=lambda r: device[r]["best_val_mpjpe"]) if kept else None
-            label = dict(GLOBAL_SEARCH)
             md.append(f"  - Best row of step {n}: " + (f"{label[best]}, {device[best]['best_val_mpjpe']:.1f} mm."
                                                        if best else "none kept."))
         pairs = [(a, b) for a, b in GLOBAL_BATCH if a in device and b in device]

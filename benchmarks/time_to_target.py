@@ -36,18 +36,12 @@ TARGET_SECONDS = 1529
 
 def rows() -> dict:
     """Row id -> (label, config) of every shipped lifter (table 1 and table 1b)."""
-    from lift import EXACT, EXACT_SHIP, exact_pick, exact_ship_names, split_stored
+    from lift import EXACT, exact_ship_names, shipped_label
 
     out = {m.row: (m.label, m.config) for m in LIFTERS if m.shipped}
-    names = exact_ship_names()  # from the runs; without them (a fresh checkout), as lift.json records the choice
-    if EXACT_SHIP[0] not in names.values() and (OUT / "lift.json").exists():
-        exact = split_stored(json.loads((OUT / "lift.json").read_text()))[1].get("exact") or {}
-        names.update({rid: name for rid, _, _, _, name in EXACT if name and rid in exact})
-        if exact_pick(exact):
-            names[exact_pick(exact)] = EXACT_SHIP[0]
-    for rid, name in names.items():  # table 1b's rows under their shipped names
+    for rid, name in exact_ship_names(from_record=True).items():  # table 1b's rows under their shipped names
         label, cfg = next((e[1], e[2]) for e in EXACT if e[0] == rid)
-        out[name] = (label if f"`{name}`" in label else f"{label} (shipped `{name}`)", cfg)
+        out[name] = (shipped_label(label, name), cfg)
     return out
 
 
