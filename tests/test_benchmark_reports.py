@@ -111,6 +111,21 @@ def test_global_search_choices_are_read_against_the_seed_spread():
     assert "  - AdamW with weight decay 0.05: validation 102.9 mm with it against 103.4 without, so it is not kept" in text
 
 
+def test_global_node_alternatives_are_taken_only_beyond_the_seed_spread():
+    """Table 8b: an option tried on the whole training split against table 1's `global-node` is
+    taken only when it lowers the validation error by more than table 8's seed spread."""
+    lift = _bench_module("lift")
+    shipped = _lift_row(57.7, 9000, batch_size=1024)
+    shipped["best_val_mpjpe"] = 39.6
+    alt = {"global_node_bone": _lift_row(57.0, 9000), "global_node_b512": _lift_row(56.0, 18000)}
+    alt["global_node_bone"]["best_val_mpjpe"], alt["global_node_b512"]["best_val_mpjpe"] = 39.0, 38.0
+    text = "\n".join(lift.global_alternatives(shipped, alt, 0.9))
+    assert "### 8b." in text and "seed spread (0.9 mm)" in text
+    assert "- other people's proportions (bone_scale 0.1): validation 39.0 mm with it against 39.6 without, so it is not kept" in text
+    assert "18000 steps of batch 512 (peak learning rate 2.8e-3): validation 38.0 mm with it against 39.6 without, so it is kept" in text
+    assert lift.global_alternatives(None, alt, 0.9) == [] and lift.global_alternatives(shipped, {}, 0.9) == []
+
+
 def test_time_to_target_knows_every_shipped_lifter_without_runs(tmp_path, monkeypatch):
     """A fresh checkout has no runs/: table 1b's shipped rows come from lift.json's record."""
     tt = _bench_module("time_to_target")
