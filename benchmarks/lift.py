@@ -667,7 +667,7 @@ def global_alternatives(shipped: dict | None, alternatives: dict, spread: float 
     bar = spread or 0.0
     md = ["", "### 8b. Last options, on the whole training split", "",
           "Table 1's `global-node` config with one change each (the label), trained on the whole training split like "
-          f"it, on this machine's CPU; an option is taken when it lowers `val MPJPE` (the validation takes) by more "
+          f"it, on this machine's CPU with two trainings sharing it (one thread each); an option is taken when it lowers `val MPJPE` (the validation takes) by more "
           f"than table 8's seed spread ({bar:.1f} mm). Test columns single pass; `mirrored` as shipped.", "",
           "| model | val MPJPE | MPJPE gt | MPJPE gt mirrored | MPJPE noisy | MPJPE noisy mirrored | steps | train time |",
           "|---|---|---|---|---|---|---|---|"]
