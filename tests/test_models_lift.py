@@ -24,6 +24,7 @@ CONFIGS = [
     ("global-node", {}),
     ("global-node", {"aux": "cluster", "num_clusters": 5}),
     ("global-node", {"aux": "embedding", "embed_dim": 10}),
+    ("global-node", {"joint_embedding": True}),
     ("graphmdn", {"level": "node"}),
     ("graphmdn", {"level": "pose"}),
     ("modulated-gcn", {}),
@@ -162,6 +163,24 @@ def test_global_node_outputs_and_clusters():
     m2 = build_model("global-node", aux="cluster", num_clusters=4, hidden=32, num_blocks=1)
     m2.load_state_dict(m.state_dict())
     assert bool(m2.clusters_fitted) and torch.equal(m2.centroids, m.centroids)
+
+
+def test_global_node_joint_embedding_starts_as_the_papers_model_and_learns():
+    torch.manual_seed(0)
+    plain = build_model("global-node", hidden=32, num_blocks=1)
+    torch.manual_seed(0)
+    emb = build_model("global-node", hidden=32, num_blocks=1, joint_embedding=True)
+    x, y = _data(B=8)
+    plain.eval(), emb.eval()
+    with torch.no_grad():
+        assert torch.equal(plain(x)["pose"], emb(x)["pose"])  # zero at start: the paper's model
+    emb.train()
+    loss, _ = emb.loss(emb(x), y)
+    loss.backward()
+    g = emb.joint_embedding.grad
+    assert g is not None and g.shape == (16, 1, 32) and float(g.abs().sum()) > 0
+    # per joint: different joints get different gradients (it can learn who is who)
+    assert not torch.allclose(g[1], g[2])
 
 
 @pytest.mark.parametrize("level", ["node", "pose"])

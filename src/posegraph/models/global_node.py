@@ -9,6 +9,11 @@ dropped). Each convolution's matrices are drawn as one stacked Xavier tensor, th
 SemGCN's family of code (:class:`~posegraph.nn.global_node_conv.GlobalNodeConv`); ``forward`` returns ``{"pose", "global"}`` where ``"global"`` (B, hidden) is the
 global node after the last residual block (a pose descriptor, e.g. for action recognition).
 
+``joint_embedding=True`` (not in the paper; default off): a learned vector per joint, added to the
+joints' features after the input layer, ``h_i <- h_i + e_i``. Every later weight is shared by all
+joints, so without it a joint's identity reaches the network only through its 2D position and its
+degree in the skeleton. ``e`` starts at zero: the untrained model is the paper's.
+
 Auxiliary tasks on the global node (``aux``):
 
 * ``"cluster"`` (pseudo action classification): :meth:`prepare` runs K-means
@@ -88,7 +93,7 @@ class GlobalNodeGCN(LiftingModel):
     def __init__(self, skeleton="h36m16", hidden: int = 128, num_blocks: int = 4, dropout: float | None = None,
                  aux: str = "none", num_clusters: int = 100, embed_dim: int = 20,
                  aux_weight: float | None = None, decoder_hidden: int = 256, kmeans_max_samples: int = 100_000,
-                 seed: int = 0):
+                 seed: int = 0, joint_embedding: bool = False):
         super().__init__(skeleton)
         if aux not in _DEFAULT_WEIGHT:
             raise ValueError(f"aux must be 'none', 'cluster' or 'embedding', not {aux!r}")
@@ -97,6 +102,8 @@ class GlobalNodeGCN(LiftingModel):
         self.kmeans_max_samples, self.seed = int(kmeans_max_samples), int(seed)
         J = self.num_joints
         self.input = _GLayer(2, hidden, self.skeleton, dropout)
+        # joint-major (J, 1, C), added to the input layer's joints; zeros: the paper's model at start
+        self.joint_embedding = nn.Parameter(torch.zeros(J, 1, hidden)) if joint_embedding else None
         self.blocks = nn.ModuleList([_GBlock(hidden, self.skeleton, dropout) for _ in range(num_blocks)])
         self.output = GlobalNodeConv(hidden, 3, self.skeleton, update_global=False)
         if aux == "cluster":
@@ -116,6 +123,8 @@ class GlobalNodeGCN(LiftingModel):
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         self._check_input(x)
         h, u = self.input(x.transpose(0, 1), None)  # joint-major inside (see posegraph.nn.graph_conv)
+        if self.joint_embedding is not None:
+            h = h + self.joint_embedding
         for block in self.blocks:
             h, u = block(h, u)
         pose, _ = self.output.forward_jm(h, u)
