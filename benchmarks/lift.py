@@ -45,6 +45,8 @@ TRIALS = [
     ("global_node_trial_raw", "Global node, inputs not standardised", "configs/lift/ablations/global_node_trial_raw.yaml"),
     ("global_node_trial_metres", "Global node, inputs not standardised, targets in metres (as the paper trains)",
      "configs/lift/ablations/global_node_trial_metres.yaml"),
+    ("global_node_trial_joint_embedding", "Global node, inputs not standardised, a learned vector per joint (not in "
+     "the paper)", "configs/lift/ablations/global_node_trial_joint_embedding.yaml"),
     ("decoupled_wide_trial", "Decoupled GCN, 202 channels, inputs not standardised", "configs/lift/ablations/decoupled_wide_trial.yaml"),
     ("semgcn_trial", "SemGCN, inputs standardised per joint (for scale)", "configs/lift/ablations/semgcn_trial.yaml"),
 ]
@@ -186,6 +188,14 @@ GLOBAL_STEPS = [
         ("256 channels", "gs/cameras_adamw_wide", "gs/cameras_adamw")]),
 ]
 GLOBAL_BATCH = [("gs/batch1024", "gs/base"), ("gs/combo", "gs/cameras_adamw_wide")]
+# Table 8c: a learned vector per joint (model.kwargs.joint_embedding, not in the paper), each pair on
+# one protocol (where, row with it, row without it; trial/<row> from table 4, others trained by
+# device_config's rules, on this machine's CPU)
+JOINT_EMBEDDING = [
+    ("table 4's 1500-step trial", "trial/global_node_trial_joint_embedding", "trial/global_node_trial_raw"),
+    ("table 2's protocol (6000 steps)", "abl/global_joint_embedding", "abl/global_cluster100"),
+    ("table 8's protocol (9000 steps, validated on people held out of training)", "gs/joint_embedding", "gs/base"),
+]
 # Table 8's last step, on the whole training split: table 1's `global-node` config changed as the label
 # says (runs/long/<row>), each against table 1's row on the validation takes with table 8's bar
 GLOBAL_ALTERNATIVES = [
@@ -658,6 +668,23 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
     return md + [""]
 
 
+def joint_embedding_lines(rows: dict, spread: float) -> list[str]:
+    """Table 8c: the global node with a learned vector per joint against the same row without it,
+    each pair on one protocol (``rows``: row id -> result, ``trial/``, ``abl/`` and ``gs/`` ids)."""
+    pairs = [(w, a, b) for w, a, b in JOINT_EMBEDDING if a in rows and b in rows]
+    if not pairs:
+        return []
+    md = ["### 8c. A learned vector per joint (not in the paper)", "",
+          "Every weight of the global node's layers is shared by all joints, so a joint's identity reaches the "
+          "network only through its 2D position and its degree. `model.kwargs.joint_embedding` adds a learned "
+          "vector per joint after the input layer (zero at start: the paper's model). Each pair below is one "
+          "protocol; the rows with it were trained on this machine's CPU. Read against table 8's seed spread "
+          f"({spread:.1f} mm).", ""]
+    for what, a, b in pairs:
+        md.append(f"- {what} (`{a}` against `{b}`): " + _choice_line("a vector per joint", rows[a], rows[b], spread)[0])
+    return md + [""]
+
+
 def global_alternatives(shipped: dict | None, alternatives: dict, spread: float | None) -> list[str]:
     """Table 8b: table 1's `global-node` config changed once per row, on the whole training split,
     each chosen against table 1's row on the validation takes with table 8's seed-spread bar."""
@@ -808,6 +835,11 @@ def render(results: dict, side: dict, machine: dict | None = None) -> str:
     md += mirroring(results, schedule)
     md += person_table(person or {})
     md += global_search_table(side.get("device") or {}, results, schedule, side.get("alternative"))
+    je = {**{f"trial/{k}": v for k, v in trials.items()}, **(side.get("device") or {})}
+    dev = side.get("device") or {}
+    pairs = [(a, b) for a, b in GLOBAL_SEEDS if a in dev and b in dev]
+    md += joint_embedding_lines(je, max((abs(dev[a]["best_val_mpjpe"] - dev[b]["best_val_mpjpe"]) for a, b in pairs),
+                                        default=0.0))
     md += findings(results, trials, schedule, side.get("device") or {}, side.get("exact") or {})
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
@@ -1028,7 +1060,9 @@ def main() -> int:
     import os
 
     device_rows = [(rid, None, None) for rid in dict.fromkeys([r for _, rows in ABLATION_TABLES for r, _ in rows]
-                                                              + [r for r, _ in OPTIONS] + [r for r, _ in GLOBAL_SEARCH])]
+                                                              + [r for r, _ in OPTIONS] + [r for r, _ in GLOBAL_SEARCH]
+                                                              + [r for _, r, _ in JOINT_EMBEDDING if "/" in r
+                                                                 and not r.startswith("trial/")])]
     runs_root = REPO / "runs"
     if a.ship:
         from posegraph.pipeline import ship_model

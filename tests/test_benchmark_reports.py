@@ -126,6 +126,19 @@ def test_global_node_alternatives_are_taken_only_beyond_the_seed_spread():
     assert lift.global_alternatives(None, alt, 0.9) == [] and lift.global_alternatives(shipped, {}, 0.9) == []
 
 
+def test_joint_embedding_pairs_are_read_on_one_protocol_each():
+    lift = _bench_module("lift")
+    rows = {"trial/global_node_trial_joint_embedding": _lift_row(61.0, 1500), "trial/global_node_trial_raw": _lift_row(87.2, 1500),
+            "gs/joint_embedding": _lift_row(103.0, 9000), "gs/base": _lift_row(103.4, 9000)}
+    text = "\n".join(lift.joint_embedding_lines(rows, 0.9))
+    assert "### 8c." in text and "seed spread (0.9 mm)" in text
+    assert "- table 4's 1500-step trial (`trial/global_node_trial_joint_embedding` against `trial/global_node_trial_raw`): " \
+           "a vector per joint: validation 51.0 mm with it against 77.2 without, so it is kept" in text
+    assert "against `gs/base`): a vector per joint: validation 93.0 mm with it against 93.4 without, so it is not kept" in text
+    assert "table 2's protocol" not in text  # that pair is missing
+    assert lift.joint_embedding_lines({}, 0.9) == []
+
+
 def test_time_to_target_knows_every_shipped_lifter_without_runs(tmp_path, monkeypatch):
     """A fresh checkout has no runs/: table 1b's shipped rows come from lift.json's record."""
     tt = _bench_module("time_to_target")
