@@ -609,6 +609,12 @@ def _device_lines(rows: list, device: dict) -> list[str]:
             for rid, label in rows]
 
 
+def seed_spread(device: dict) -> float | None:
+    """Table 8's bar: the largest validation spread among its seed pairs (None: no pair measured)."""
+    pairs = [(a, b) for a, b in GLOBAL_SEEDS if a in device and b in device]
+    return max((abs(device[a]["best_val_mpjpe"] - device[b]["best_val_mpjpe"]) for a, b in pairs), default=None)
+
+
 def global_search_table(device: dict, results: dict, schedule: dict | None = None,
                         alternatives: dict | None = None) -> list[str]:
     """Table 8: the global node's options, chosen on people held out of training, and the last
@@ -629,7 +635,7 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
           "the test columns are reported only.", "", HEAD_ROW, "|" + "---|" * 15]
     md += _device_lines(rows, device) + [""]
     pairs = [(a, b) for a, b in GLOBAL_SEEDS if a in device and b in device]
-    spread = max((abs(device[a]["best_val_mpjpe"] - device[b]["best_val_mpjpe"]) for a, b in pairs), default=None)
+    spread = seed_spread(device)
     if spread is not None:
         md.append("- Seed pairs: " + "; ".join(
             f"{device[a]['best_val_mpjpe']:.1f} and {device[b]['best_val_mpjpe']:.1f} mm" for a, b in pairs)
@@ -835,11 +841,8 @@ def render(results: dict, side: dict, machine: dict | None = None) -> str:
     md += mirroring(results, schedule)
     md += person_table(person or {})
     md += global_search_table(side.get("device") or {}, results, schedule, side.get("alternative"))
-    je = {**{f"trial/{k}": v for k, v in trials.items()}, **(side.get("device") or {})}
     dev = side.get("device") or {}
-    pairs = [(a, b) for a, b in GLOBAL_SEEDS if a in dev and b in dev]
-    md += joint_embedding_lines(je, max((abs(dev[a]["best_val_mpjpe"] - dev[b]["best_val_mpjpe"]) for a, b in pairs),
-                                        default=0.0))
+    md += joint_embedding_lines({**{f"trial/{k}": v for k, v in trials.items()}, **dev}, seed_spread(dev) or 0.0)
     md += findings(results, trials, schedule, side.get("device") or {}, side.get("exact") or {})
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
@@ -1061,8 +1064,7 @@ def main() -> int:
 
     device_rows = [(rid, None, None) for rid in dict.fromkeys([r for _, rows in ABLATION_TABLES for r, _ in rows]
                                                               + [r for r, _ in OPTIONS] + [r for r, _ in GLOBAL_SEARCH]
-                                                              + [r for _, r, _ in JOINT_EMBEDDING if "/" in r
-                                                                 and not r.startswith("trial/")])]
+                                                              + [r for _, r, _ in JOINT_EMBEDDING if not r.startswith("trial/")])]
     runs_root = REPO / "runs"
     if a.ship:
         from posegraph.pipeline import ship_model
