@@ -195,6 +195,7 @@ JOINT_EMBEDDING = [
     ("table 4's 1500-step trial", "trial/global_node_trial_joint_embedding", "trial/global_node_trial_raw"),
     ("table 2's protocol (6000 steps)", "abl/global_joint_embedding", "abl/global_cluster100"),
     ("table 8's protocol (9000 steps, validated on people held out of training)", "gs/joint_embedding", "gs/base"),
+    ("the decoupled GCN (202 channels), table 2's protocol", "abl/decoupled_wide_joint_embedding", "abl/decoupled_wide"),
 ]
 # Table 8's last step, on the whole training split: table 1's `global-node` config changed as the label
 # says (runs/long/<row>), each against table 1's row on the validation takes with table 8's bar
@@ -211,7 +212,9 @@ ABL_ORDERING_IDS = {"semgcn": "abl/semgcn", "baseline": "abl/baseline", "resgcn_
                     "semgcn_no_semantic": "abl/semgcn_no_semantic", "semgcn_no_nonlocal": "abl/semgcn_no_nonlocal",
                     "global-node": "abl/global_cluster100", "decoupled_wide": "abl/decoupled_wide",
                     "global_none": "abl/global_none", "global_embed10": "abl/global_embed10",
-                    "graphmdn": "abl/graphmdn_pose5", "modulated-gcn": "abl/modulated_gcn"}
+                    "graphmdn": "abl/graphmdn_pose5", "modulated-gcn": "abl/modulated_gcn",
+                    "global_joint_embedding": "abl/global_joint_embedding",
+                    "decoupled_wide_joint_embedding": "abl/decoupled_wide_joint_embedding"}
 """Table 2's rows under the row ids of the orderings they test."""
 
 
@@ -675,15 +678,17 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
 
 
 def joint_embedding_lines(rows: dict, spread: float) -> list[str]:
-    """Table 8c: the global node with a learned vector per joint against the same row without it,
-    each pair on one protocol (``rows``: row id -> result, ``trial/``, ``abl/`` and ``gs/`` ids)."""
+    """Table 8c: the global node (and the decoupled GCN, its reference) with a learned vector per
+    joint against the same row without it, each pair on one protocol (``rows``: row id -> result,
+    ``trial/``, ``abl/`` and ``gs/`` ids)."""
     pairs = [(w, a, b) for w, a, b in JOINT_EMBEDDING if a in rows and b in rows]
     if not pairs:
         return []
     md = ["### 8c. A learned vector per joint (not in the paper)", "",
-          "Every weight of the global node's layers is shared by all joints, so a joint's identity reaches the "
-          "network only through its 2D position and its degree. `model.kwargs.joint_embedding` adds a learned "
-          "vector per joint after the input layer (zero at start: the paper's model). Each pair below is one "
+          "Every weight of the global node's layers is shared by all joints (so is every weight of the decoupled "
+          "GCN's), so a joint's identity reaches the network only through its 2D position and its degree. "
+          "`model.kwargs.joint_embedding` adds a learned vector per joint after the input layer (zero at start: "
+          "the paper's model). Rows are the global node's unless the label says otherwise. Each pair below is one "
           "protocol; the rows with it were trained on this machine's CPU. Read against table 8's seed spread "
           f"({spread:.1f} mm).", ""]
     for what, a, b in pairs:
@@ -892,6 +897,8 @@ PAPER_ORDERINGS = [
     ("global-node", "decoupled-wide", "Liu et al. report the global node beating a decoupled GCN of the same size"),
     ("global-node", "decoupled_wide", "Liu et al. report the global node beating a decoupled GCN of the same size"),
     ("global_none", "decoupled_wide", "Liu et al. report even the unsupervised global node beating the decoupled GCN"),
+    ("global_joint_embedding", "decoupled_wide_joint_embedding", "Liu et al. report the global node beating a decoupled "
+     "GCN of the same size (here both with a learned vector per joint, table 8c; not in the papers)"),
     ("global-node", "global_none", "Liu et al. report the auxiliary action classification helping"),
     ("global_embed10", "global_none", "Liu et al. report the auxiliary pose embedding helping"),
     ("graphmdn", "semgcn", "GraphMDN reports its mixture (mean hypothesis) beating SemGCN"),

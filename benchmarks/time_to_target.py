@@ -9,6 +9,8 @@ machine), or when its schedule ends. The time counted is the training's own wall
 validation (imports, data loading and K-means are not counted, as in lift.md's train times).
 
     python benchmarks/time_to_target.py --rows semgcn,modulated-gcn   # measure, write time_to_56.json/.md
+    python benchmarks/time_to_target.py --rows global-node --from-run runs/long/global-node
+        # read a full training's test curve instead (it must have been trained alone, with train.test_curve)
     python benchmarks/time_to_target.py --report                       # only rewrite the .md from the .json
 
 Run it on an otherwise idle machine: the point is the time alone.
@@ -79,6 +81,19 @@ def measure(rid: str, config: str, target: float, max_minutes: float) -> dict:
     return res
 
 
+def from_run(run: Path, target: float) -> dict:
+    """The time to ``target`` read from a finished training's ``test_curve.csv`` (a run trained alone
+    with ``train.test_curve``, e.g. the shipped row's own training: it is not stopped at the target)."""
+    curve = read_curve(run)
+    if not curve:
+        raise SystemExit(f"--from-run: {run} has no test_curve.csv (train it with --set train.test_curve=true)")
+    hit = next((c for c in curve if c[2] <= target), None)
+    res = {"curve": curve, "cpu_count": os.cpu_count(), "run": str(run.relative_to(REPO) if run.is_relative_to(REPO) else run)}
+    if hit:
+        res.update(step=hit[0], seconds=hit[1], test_mpjpe=hit[2])
+    return res
+
+
 def markdown(report: dict) -> str:
     target = report.get("target_mm", TARGET_MM)
     md = ["# Time to the official SemGCN code's test MPJPE, each model trained alone", "",
@@ -96,7 +111,8 @@ def markdown(report: dict) -> str:
             best = min(r["curve"], key=lambda c: c[2]) if r.get("curve") else None
             when = "not reached" + (f" (best {best[2]:.1f} mm at step {best[0]})" if best else "")
             step, err = "–", "–"
-        md.append(f"| {r['label']} | {when} | {step} | {err} | `{r['config']}` |")
+        run = f" (read from the curve of its full training, `{r['run']}`)" if r.get("run") else ""
+        md.append(f"| {r['label']} | {when} | {step} | {err} | `{r['config']}`{run} |")
     return "\n".join(md) + "\n"
 
 
@@ -105,8 +121,13 @@ def main() -> int:
     ap.add_argument("--rows", default=None, help="comma-separated row ids (default: every shipped lifter)")
     ap.add_argument("--target", type=float, default=TARGET_MM)
     ap.add_argument("--max-minutes", type=float, default=60.0, help="stop a row that has not reached the target by then")
+    ap.add_argument("--from-run", type=Path, default=None,
+                    help="with one row: read the time from this run's test_curve.csv instead of training")
     ap.add_argument("--report", action="store_true", help="only rewrite the .md from the .json")
     a = ap.parse_args()
+    if a.from_run is not None and (not a.rows or "," in a.rows):
+        print("--from-run: give exactly one row with --rows", file=sys.stderr)
+        return 2
     from posegraph.fileio import save_json, write_text
 
     jf = OUT / "time_to_56.json"
@@ -118,8 +139,11 @@ def main() -> int:
                 print(f"--rows: no shipped lifter {rid!r} (known: {', '.join(known)})", file=sys.stderr)
                 return 2
             label, cfg = known[rid]
-            print(f"training {rid} alone until test MPJPE <= {a.target} mm ...", flush=True)
-            r = measure(rid, cfg, a.target, a.max_minutes)
+            if a.from_run is not None:
+                r = from_run(a.from_run.resolve(), a.target)
+            else:
+                print(f"training {rid} alone until test MPJPE <= {a.target} mm ...", flush=True)
+                r = measure(rid, cfg, a.target, a.max_minutes)
             report["rows"][rid] = {"label": label, "config": cfg, **r}
             report["cpu_count"] = r["cpu_count"]
             print(f"  {rid}: " + (f"{r['seconds']:.0f} s (step {r['step']})" if "seconds" in r else "not reached"), flush=True)

@@ -150,3 +150,18 @@ def test_time_to_target_knows_every_shipped_lifter_without_runs(tmp_path, monkey
     assert {"semgcn-gt", "global-node-gt", "global-node", "semgcn"} <= set(rows)
     assert set(rows) <= set(list_pretrained())
     assert rows["global-node-gt"][1].startswith("configs/lift/exact2d/global_node")
+
+
+def test_time_to_target_reads_a_full_trainings_curve(tmp_path):
+    """--from-run: the first validation at or below the target, from the run's own test curve."""
+    tt = _bench_module("time_to_target")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "test_curve.csv").write_text("step,train_seconds,test_mpjpe\n1000,300.0,70.2\n2000,610.5,55.9\n3000,900.0,53.0\n")
+    r = tt.from_run(run, 56.0)
+    assert (r["step"], r["seconds"], r["test_mpjpe"]) == (2000, 610.5, 55.9) and r["run"] == str(run)
+    assert "seconds" not in tt.from_run(run, 50.0)
+    page = tt.markdown({"rows": {"x": {"label": "X", "config": "c.yaml", **r}}, "cpu_count": 2})
+    assert "| X | 10.2 min (610 s) | 2000 | 55.9 | `c.yaml` (read from the curve of its full training" in page
+    with pytest.raises(SystemExit, match="no test_curve.csv"):
+        tt.from_run(tmp_path, 56.0)

@@ -10,6 +10,7 @@ import torch
 
 from posegraph.errors import PosegraphError, ShapeError
 from posegraph.models import build_model, model_task
+from posegraph.models.contract import pose_of
 
 
 # (registry name, constructor kwargs): every lifting model of this file and its main options
@@ -17,6 +18,7 @@ CONFIGS = [
     ("baseline", {}),
     ("resgcn", {"conv": "vanilla"}),
     ("resgcn", {"conv": "decoupled"}),
+    ("resgcn", {"conv": "decoupled", "joint_embedding": True}),
     ("resgcn", {"conv": "semantic", "non_local": True, "dropout": 0.1}),
     ("resgcn", {"conv": "semantic_cw"}),
     ("semgcn", {}),
@@ -165,19 +167,22 @@ def test_global_node_outputs_and_clusters():
     assert bool(m2.clusters_fitted) and torch.equal(m2.centroids, m.centroids)
 
 
-def test_global_node_joint_embedding_starts_as_the_papers_model_and_learns():
+@pytest.mark.parametrize("name,kw", [("global-node", {}), ("resgcn", {"conv": "decoupled"})])
+def test_joint_embedding_starts_as_the_papers_model_and_learns(name, kw):
     torch.manual_seed(0)
-    plain = build_model("global-node", hidden=32, num_blocks=1)
+    plain = build_model(name, hidden=32, num_blocks=1, **kw)
     torch.manual_seed(0)
-    emb = build_model("global-node", hidden=32, num_blocks=1, joint_embedding=True)
+    emb = build_model(name, hidden=32, num_blocks=1, joint_embedding=True, **kw)
+    assert set(plain.state_dict()) == set(emb.state_dict()) - {k for k in emb.state_dict() if "joint_embedding" in k}
     x, y = _data(B=8)
     plain.eval(), emb.eval()
     with torch.no_grad():
-        assert torch.equal(plain(x)["pose"], emb(x)["pose"])  # zero at start: the paper's model
+        assert torch.equal(pose_of(plain(x)), pose_of(emb(x)))  # zero at start: the paper's model
     emb.train()
     loss, _ = emb.loss(emb(x), y)
     loss.backward()
-    g = emb.joint_embedding.grad
+    e = next(p for n, p in emb.named_parameters() if "joint_embedding" in n)
+    g = e.grad
     assert g is not None and g.shape == (16, 1, 32) and float(g.abs().sum()) > 0
     # per joint: different joints get different gradients (it can learn who is who)
     assert not torch.allclose(g[1], g[2])

@@ -96,12 +96,20 @@ class ResBlock(nn.Module):
 class ResGCNBackbone(nn.Module):
     """Input conv (2 -> hidden) + BN + ReLU, ``num_blocks`` residual blocks, optional non-local
     blocks after the input layer and after every residual block; returns hidden features.
-    ``forward`` is batch-major ``(B, J, C)``; ``forward_jm`` joint-major ``(J, B, C)``."""
+    ``forward`` is batch-major ``(B, J, C)``; ``forward_jm`` joint-major ``(J, B, C)``.
+
+    ``joint_embedding=True`` (not in the papers; default off): a learned vector per joint added to
+    the input layer's output, ``h_i <- h_i + e_i``, zero at start (the untrained network is the
+    plain one). For convolutions whose weights are shared by all joints (vanilla, decoupled), joint
+    identity otherwise reaches the network only through the 2D input and the graph."""
 
     def __init__(self, skeleton, conv: str = "vanilla", in_features: int = 2, hidden: int = 128,
-                 num_blocks: int = 4, non_local: bool = False, dropout: float | None = None):
+                 num_blocks: int = 4, non_local: bool = False, dropout: float | None = None,
+                 joint_embedding: bool = False):
         super().__init__()
         sk = get_skeleton(skeleton)
+        # joint-major (J, 1, C); zeros: the plain network at start
+        self.joint_embedding = nn.Parameter(torch.zeros(sk.num_joints, 1, hidden)) if joint_embedding else None
         layers: list[nn.Module] = [ConvBNReLU(make_graph_conv(conv, in_features, hidden, sk), hidden, dropout)]
         groups = default_joint_groups(sk) if non_local else None
         if non_local:
@@ -116,6 +124,8 @@ class ResGCNBackbone(nn.Module):
         return batch_major(self.forward_jm, x)
 
     def forward_jm(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             x = layer.forward_jm(x)
+            if i == 0 and self.joint_embedding is not None:
+                x = x + self.joint_embedding
         return x

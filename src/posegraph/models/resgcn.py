@@ -6,6 +6,8 @@ Structure (Zhao et al., CVPR 2019, Fig. 3): graph conv 2 -> ``hidden`` + BN + Re
 optionally a non-local block after the input layer and after every residual block.
 ``conv``: ``"vanilla"`` (Kipf & Welling), ``"decoupled"`` (Liu et al. 2020), ``"semantic"``
 (SemGCN), ``"semantic_cw"`` (channel-wise SemGCN). Loss: MSE over all coordinates.
+``joint_embedding``: a learned per-joint vector after the input layer (not in the papers; see
+:class:`~posegraph.models.base.ResGCNBackbone`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ __all__ = ["ResGCN"]
 @register_model("resgcn", task="lift")
 class ResGCN(LiftingModel):
     def __init__(self, skeleton="h36m16", conv: str = "vanilla", hidden: int = 128, num_blocks: int = 4,
-                 non_local: bool = False, dropout: float | None = None):
+                 non_local: bool = False, dropout: float | None = None, joint_embedding: bool = False):
         super().__init__(skeleton)
-        self.backbone = ResGCNBackbone(self.skeleton, conv, 2, hidden, num_blocks, non_local, dropout)
+        self.backbone = ResGCNBackbone(self.skeleton, conv, 2, hidden, num_blocks, non_local, dropout,
+                                       joint_embedding)
         self.output = make_graph_conv(conv, hidden, 3, self.skeleton)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
