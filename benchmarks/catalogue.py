@@ -35,7 +35,8 @@ LIFTERS = [
            "modulated-gcn", True),
     Lifter("decoupled-wide", "Decoupled GCN, 202 channels (the global node's size)", "configs/lift/decoupled_wide.yaml",
            None, True),
-    Lifter("global-node", "Global node + action classification K=100, virtual cameras, AdamW, batch 1024 (shipped `global-node`)",
+    Lifter("global-node", "Global node + action classification K=100, virtual cameras, AdamW, batch 1024, a learned "
+           "vector per joint (not in the paper; shipped `global-node`)",
            "configs/lift/global_node.yaml", "global-node", True),
 ]
 
