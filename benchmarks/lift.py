@@ -188,6 +188,8 @@ GLOBAL_STEPS = [
         ("256 channels", "gs/cameras_adamw_wide", "gs/cameras_adamw")]),
 ]
 GLOBAL_BATCH = [("gs/batch1024", "gs/base"), ("gs/combo", "gs/cameras_adamw_wide")]
+"""(batch 1024, batch 256) pairs: a throughput choice (4x the samples per step), taken where it
+does not raise the validation error by more than the seed spread."""
 # Table 8c: a learned vector per joint (model.kwargs.joint_embedding, not in the paper), each pair on
 # one protocol (where, row with it, row without it; trial/<row> from table 4, others trained by
 # device_config's rules, on this machine's CPU)
@@ -210,8 +212,6 @@ GLOBAL_ALTERNATIVES = [
      "configs/lift/ablations/global_node_b512.yaml"),
 ]
 GLOBAL_TAKEN = ("a learned vector per joint after the input layer (not in the paper; table 8c)", "configs/lift/global_node.yaml")
-"""(batch 1024, batch 256) pairs: a throughput choice (4x the samples per step), taken where it
-does not raise the validation error by more than the seed spread."""
 SEED_PAIR = ("abl/semgcn", "opt/semgcn_seed1")
 """Two seeds of one row: the run-to-run spread the choices of table 3 are read against."""
 ABL_ORDERING_IDS = {"semgcn": "abl/semgcn", "baseline": "abl/baseline", "resgcn_vanilla": "abl/resgcn_vanilla",
@@ -670,11 +670,12 @@ def global_search_table(device: dict, results: dict, schedule: dict | None = Non
                 f"{device[a]['best_val_mpjpe']:.1f} mm against {device[b]['best_val_mpjpe']:.1f} at batch 256"
                 for a, b in pairs) + (", so it is taken where it costs nothing beyond the seed spread." if not worse
                                        else ", so it is not taken (it raises the validation error)."))
-    new, old = (alternatives or {}).get(GLOBAL_REFERENCE) or results.get("global-node"), (schedule or {}).get("global_node_36000")
+    before = (alternatives or {}).get(GLOBAL_REFERENCE)  # table 1's row before table 8b's step
+    new, old = before or results.get("global-node"), (schedule or {}).get("global_node_36000")
     if new and old:
         cfg = new.get("config") or {}
         t = cfg.get("train") or {}
-        what = "table 8b's first row" if (alternatives or {}).get(GLOBAL_REFERENCE) else "table 1's `global-node`"
+        what = "table 8b's first row" if before else "table 1's `global-node`"
         md.append(f"- On the whole training split ({what}: the selection's best row, at batch "
                   f"{t.get('batch_size')} for {new.get('steps')} steps): validation takes {fmt(new.get('best_val_mpjpe'))} "
                   f"mm against {fmt(old.get('best_val_mpjpe'))} for the previous configuration (table 5); test gt "
@@ -708,13 +709,15 @@ def global_alternatives(shipped: dict | None, alternatives: dict, spread: float 
     without it in ``alternatives``, table 1's row itself) changed once per row, on the whole training
     split, each chosen against the reference on the validation takes with table 8's seed-spread bar.
     With a reference, table 1's row is listed as the option it took (``GLOBAL_TAKEN``)."""
+    labels = {rid: (label, cfg) for rid, label, cfg in GLOBAL_ALTERNATIVES}
     reference = alternatives.get(GLOBAL_REFERENCE)
-    rows = [(rid, label, cfg) for rid, label, cfg in GLOBAL_ALTERNATIVES if rid in alternatives and rid != GLOBAL_REFERENCE]
+    rows = [(f"{label} (`{cfg}`)", label, alternatives[rid]) for rid, label, cfg in GLOBAL_ALTERNATIVES
+            if rid in alternatives and rid != GLOBAL_REFERENCE]
     if reference is not None and shipped is not None:
-        alternatives = {**alternatives, "=global-node": shipped}
-        rows.append(("=global-node", *GLOBAL_TAKEN))
+        first = "{} (`{}`)".format(*labels[GLOBAL_REFERENCE])
+        rows.append(("{} (`{}`): table 1's `global-node`".format(*GLOBAL_TAKEN), GLOBAL_TAKEN[0], shipped))
     else:
-        reference = shipped
+        reference, first = shipped, "table 1's `global-node`"
     if not rows or reference is None:
         return []
     bar = spread or 0.0
@@ -733,14 +736,11 @@ def global_alternatives(shipped: dict | None, alternatives: dict, spread: float 
                 f"{fmt(m.get('gt', {}).get('mpjpe'))} | {fmt(r['noisy']['mpjpe'])} | {fmt(m.get('noisy', {}).get('mpjpe'))} | "
                 f"{r.get('steps') or '–'} | {fmt(wall / 60 if wall else None)} min{_on(r)} |")
 
-    first = (f"{GLOBAL_ALTERNATIVES[0][1]} (`{GLOBAL_ALTERNATIVES[0][2]}`)" if reference is not shipped
-             else "table 1's `global-node`")
     md.append(line(first, reference))
-    md += [line(f"{label} (`{cfg}`)" + (": table 1's `global-node`" if rid == "=global-node" else ""), alternatives[rid])
-           for rid, label, cfg in rows]
+    md += [line(title, r) for title, _, r in rows]
     md.append("")
-    for rid, label, _ in rows:
-        md.append("- " + _choice_line(label, alternatives[rid], reference, bar, noisy=True)[0])
+    for _, label, r in rows:
+        md.append("- " + _choice_line(label, r, reference, bar, noisy=True)[0])
     return md
 
 
@@ -833,7 +833,8 @@ def render(results: dict, side: dict, machine: dict | None = None) -> str:
         md += [""]
     md += time_to_target(results, schedule)
     md += exact_table(side.get("exact") or {})
-    md += device_tables(side.get("device") or {})
+    dev = side.get("device") or {}
+    md += device_tables(dev)
     trials = trials or {}
     if trials:
         md += ["## 4. 1500-step trials with the current code", "",
@@ -864,10 +865,9 @@ def render(results: dict, side: dict, machine: dict | None = None) -> str:
         md.append("")
     md += mirroring(results, schedule)
     md += person_table(person or {})
-    md += global_search_table(side.get("device") or {}, results, schedule, side.get("alternative"))
-    dev = side.get("device") or {}
+    md += global_search_table(dev, results, schedule, side.get("alternative"))
     md += joint_embedding_lines({**{f"trial/{k}": v for k, v in trials.items()}, **dev}, seed_spread(dev) or 0.0)
-    md += findings(results, trials, schedule, side.get("device") or {}, side.get("exact") or {})
+    md += findings(results, trials, schedule, dev, side.get("exact") or {})
     md += ["Evaluate any row: `posegraph eval --checkpoint NAME_OR_PATH --setting gt|noisy` (per-source and per-action "
            "tables); per-action results of every row of table 1 are in `lift.json`.", ""]
     return "\n".join(md)

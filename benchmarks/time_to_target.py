@@ -73,9 +73,13 @@ def measure(rid: str, config: str, target: float, max_minutes: float) -> dict:
         if p.poll() is None:
             p.kill()
             p.wait()
-    curve = read_curve(run)
-    hit = next((c for c in curve if c[2] <= target), None)
+    return reached(read_curve(run), target)
+
+
+def reached(curve: list, target: float) -> dict:
+    """A row's record from its test curve: the curve, and the first validation at or below ``target``."""
     res = {"curve": curve, "cpu_count": os.cpu_count()}
+    hit = next((c for c in curve if c[2] <= target), None)
     if hit:
         res.update(step=hit[0], seconds=hit[1], test_mpjpe=hit[2])
     return res
@@ -87,11 +91,7 @@ def from_run(run: Path, target: float) -> dict:
     curve = read_curve(run)
     if not curve:
         raise SystemExit(f"--from-run: {run} has no test_curve.csv (train it with --set train.test_curve=true)")
-    hit = next((c for c in curve if c[2] <= target), None)
-    res = {"curve": curve, "cpu_count": os.cpu_count(), "run": str(run.relative_to(REPO) if run.is_relative_to(REPO) else run)}
-    if hit:
-        res.update(step=hit[0], seconds=hit[1], test_mpjpe=hit[2])
-    return res
+    return {**reached(curve, target), "run": str(run.relative_to(REPO) if run.is_relative_to(REPO) else run)}
 
 
 def markdown(report: dict) -> str:
